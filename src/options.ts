@@ -1,0 +1,246 @@
+import type { KeyObject } from 'node:crypto';
+import { SessionConfigError } from './errors.ts';
+import type { SessionEvent } from './events.ts';
+import { COOKIE_DOMAIN, COOKIE_NAME, COOKIE_PATH } from './lib/cookie.ts';
+import { type Duration, parseDuration } from './lib/duration.ts';
+import { importSecrets } from './lib/token.ts';
+import type { SealedStore, SessionStore } from './store.ts';
+
+/**
+ * Cookie settings. Every field is optional; see {@link defaults} for the values and reasons.
+ *
+ * @example
+ * ```ts
+ * createSessions({ secrets, store, cookie: { name: '__Host-sid', sameSite: 'strict' } });
+ * ```
+ */
+export interface CookieOptions {
+  /** Cookie name. `__Host-` and `__Secure-` prefixes are checked against their rules. */
+  readonly name?: string;
+  readonly path?: string;
+  /** Omitted by default: a host-only cookie is not sent to sibling subdomains. */
+  readonly domain?: string;
+  readonly sameSite?: 'lax' | 'strict' | 'none';
+  /** `true` always; `'auto'` follows the request's scheme (behind a proxy: the adapter's `trustProxy`). */
+  readonly secure?: boolean | 'auto';
+  /** CHIPS: a cookie partitioned by top-level site, for third-party embeds. Requires `secure`. */
+  readonly partitioned?: boolean;
+  /** `false`: a browser-session cookie (no Max-Age), dropped when the browser closes. */
+  readonly persistent?: boolean;
+}
+
+/**
+ * Options of {@link createSessions}.
+ *
+ * @example
+ * ```ts
+ * const options: SessionsOptions = { secrets: [process.env.SESSION_SECRET!], store: memoryStore(), idleTimeout: '30m' };
+ * const sessions = createSessions(options);
+ * ```
+ */
+export interface SessionsOptions {
+  /**
+   * Secrets that sign cookies (and, with `cookieStore`, derive the sealing key). The first signs;
+   * all verify, so a new secret goes first and the old one stays until its cookies have expired.
+   * Each must be at least 32 bytes.
+   */
+  readonly secrets: readonly (string | Uint8Array)[];
+  /** Where sessions live: `memoryStore()`, `sqliteStore()`, `postgresStore()`, `redisStore()`, `cookieStore()`. */
+  readonly store: SessionStore | SealedStore;
+  readonly cookie?: CookieOptions;
+  /** Idle (sliding) timeout: a session unused this long dies. */
+  readonly idleTimeout?: Duration;
+  /** Absolute timeout: a session dies this long after it was created, however active. */
+  readonly absoluteTimeout?: Duration;
+  /** A request that changes nothing extends the idle timeout at most once per this interval. */
+  readonly touchAfter?: Duration;
+  /** Sessions one user may hold; at login past the bound the oldest ends. Default: unbounded. */
+  readonly maxSessionsPerUser?: number;
+  /** Record the user agent and IP at creation (for a "your devices" page). */
+  readonly trackMeta?: boolean;
+  /** The clock, in epoch ms. Inject one in tests instead of sleeping. */
+  readonly now?: () => number;
+  /** Audit hook: created, regenerated, destroyed, expired, revoked. Carries hashed ids only. */
+  readonly onEvent?: (event: SessionEvent) => void;
+}
+
+/**
+ * The defaults, frozen, with the reason for each.
+ *
+ * @example
+ * ```ts
+ * import { defaults } from 'tessera';
+ * console.log(defaults.idleTimeout); // '2h'
+ * ```
+ */
+export const defaults = Object.freeze({
+  cookie: Object.freeze({
+    /** Short and generic: the name should not advertise the framework. */
+    name: 'sid',
+    /** The whole site; narrower paths are a common cause of "lost" sessions. */
+    path: '/',
+    /** Lax: sent on top-level navigation (links into the site keep working), not on cross-site POSTs. */
+    sameSite: 'lax' as const,
+    /** Never sent over plain HTTP; browsers treat http://localhost as secure, so development works. */
+    secure: true as boolean | 'auto',
+    partitioned: false,
+    /** Max-Age follows the server's expiry, so the browser drops the cookie when the server would. */
+    persistent: true,
+  }),
+  /** Long enough to keep a cart over lunch, short enough that a forgotten session dies the same day. */
+  idleTimeout: '2h',
+  /** A stolen cookie stops working within a day however it is used (OWASP: set an absolute timeout). */
+  absoluteTimeout: '24h',
+  /** One write a minute at most for a session that is only read: cheap for stores, exact enough for expiry. */
+  touchAfter: '1m',
+  trackMeta: true,
+});
+
+export interface ResolvedCookie {
+  readonly name: string;
+  readonly path: string;
+  readonly domain: string | undefined;
+  readonly sameSite: 'lax' | 'strict' | 'none';
+  readonly secure: boolean | 'auto';
+  readonly partitioned: boolean;
+  readonly persistent: boolean;
+}
+
+export interface ResolvedOptions {
+  readonly keys: readonly KeyObject[];
+  readonly secrets: readonly Uint8Array[];
+  readonly store: SessionStore | SealedStore;
+  readonly cookie: ResolvedCookie;
+  readonly idleTimeout: number;
+  readonly absoluteTimeout: number;
+  readonly touchAfter: number;
+  readonly maxSessionsPerUser: number;
+  readonly trackMeta: boolean;
+  readonly now: () => number;
+  readonly onEvent: ((event: SessionEvent) => void) | undefined;
+}
+
+const GENERATE = `generate one with: node -p "crypto.randomBytes(32).toString('base64url')"`;
+
+function fail(message: string): never {
+  throw new SessionConfigError(message);
+}
+
+function resolveSecrets(secrets: unknown): Uint8Array[] {
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    fail(`secrets must be a non-empty array of strings of at least 32 bytes; ${GENERATE}`);
+  }
+  return secrets.map((secret, i) => {
+    const bytes =
+      typeof secret === 'string'
+        ? Buffer.from(secret, 'utf8')
+        : secret instanceof Uint8Array
+          ? Buffer.from(secret)
+          : fail(`secrets[${i}] must be a string or a Uint8Array; ${GENERATE}`);
+    if (bytes.length < 32)
+      fail(`secrets[${i}] is ${bytes.length} bytes; it must be at least 32 bytes; ${GENERATE}`);
+    return bytes;
+  });
+}
+
+function resolveCookie(cookie: CookieOptions = {}): ResolvedCookie {
+  const d = defaults.cookie;
+  const resolved: ResolvedCookie = {
+    name: cookie.name ?? d.name,
+    path: cookie.path ?? d.path,
+    domain: cookie.domain,
+    sameSite: cookie.sameSite ?? d.sameSite,
+    secure: cookie.secure ?? d.secure,
+    partitioned: cookie.partitioned ?? d.partitioned,
+    persistent: cookie.persistent ?? d.persistent,
+  };
+  const { name, path, domain, sameSite, secure, partitioned } = resolved;
+  if (!COOKIE_NAME.test(name))
+    fail(
+      `cookie.name ${JSON.stringify(name)} is not a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~)`,
+    );
+  if (!COOKIE_PATH.test(path))
+    fail(
+      `cookie.path must start with "/" and contain no ";" or control characters; got ${JSON.stringify(path)}`,
+    );
+  if (domain !== undefined && !COOKIE_DOMAIN.test(domain))
+    fail(`cookie.domain ${JSON.stringify(domain)} is not a valid domain`);
+  if (!['lax', 'strict', 'none'].includes(sameSite))
+    fail(`cookie.sameSite must be 'lax', 'strict' or 'none'; got ${JSON.stringify(sameSite)}`);
+  if (secure !== true && secure !== false && secure !== 'auto')
+    fail(`cookie.secure must be true, false or 'auto'`);
+  // RFC 6265bis 4.1.3: the prefixes are promises the browser enforces; a violating cookie is dropped.
+  if (name.startsWith('__Host-') && (secure !== true || path !== '/' || domain !== undefined)) {
+    fail(
+      `cookie.name starts with __Host-, which requires secure: true, path: '/' and no domain (RFC 6265bis 4.1.3.2)`,
+    );
+  }
+  if (name.startsWith('__Secure-') && secure !== true) {
+    fail(`cookie.name starts with __Secure-, which requires secure: true (RFC 6265bis 4.1.3.1)`);
+  }
+  // Browsers reject SameSite=None and Partitioned cookies that are not Secure.
+  if (sameSite === 'none' && secure === false)
+    fail(`cookie.sameSite 'none' requires secure: true (or 'auto' over HTTPS)`);
+  if (partitioned && secure === false) fail(`cookie.partitioned requires secure: true`);
+  return Object.freeze(resolved);
+}
+
+function isStore(store: unknown): store is SessionStore | SealedStore {
+  if (typeof store !== 'object' || store === null) return false;
+  const s = store as Record<string, unknown>;
+  if (s['kind'] === 'sealed') return typeof s['bind'] === 'function';
+  return ['get', 'create', 'update', 'touch', 'destroy', 'listByUser', 'destroyByUser'].every(
+    (m) => typeof s[m] === 'function',
+  );
+}
+
+/** Validate and freeze options. Every problem is an `ERR_SESSION_CONFIG` that says how to fix it. */
+export function resolveOptions(options: SessionsOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null)
+    fail('createSessions needs an options object: { secrets, store }');
+  const secrets = resolveSecrets(options.secrets);
+  if (!isStore(options.store)) {
+    fail(
+      `store is required: memoryStore() from 'tessera', sqliteStore() from 'tessera/sqlite', postgresStore() from 'tessera/postgres', redisStore() from 'tessera/redis' or cookieStore() from 'tessera'`,
+    );
+  }
+  const idleTimeout = parseDuration(options.idleTimeout ?? defaults.idleTimeout, 'idleTimeout');
+  const absoluteTimeout = parseDuration(
+    options.absoluteTimeout ?? defaults.absoluteTimeout,
+    'absoluteTimeout',
+  );
+  const touchAfter = parseDuration(
+    options.touchAfter ??
+      Math.min(parseDuration(defaults.touchAfter, 'touchAfter'), Math.floor(idleTimeout / 4)),
+    'touchAfter',
+  );
+  if (idleTimeout < 1000) fail(`idleTimeout must be at least 1s; got ${idleTimeout} ms`);
+  if (absoluteTimeout < idleTimeout)
+    fail(
+      `absoluteTimeout (${absoluteTimeout} ms) must be at least idleTimeout (${idleTimeout} ms)`,
+    );
+  if (touchAfter >= idleTimeout)
+    fail(
+      `touchAfter (${touchAfter} ms) must be shorter than idleTimeout (${idleTimeout} ms), or sessions expire while in use`,
+    );
+  const max = options.maxSessionsPerUser ?? Number.POSITIVE_INFINITY;
+  if (!(max === Number.POSITIVE_INFINITY || (Number.isInteger(max) && max >= 1)))
+    fail(`maxSessionsPerUser must be a positive integer; got ${max}`);
+  if (options.now !== undefined && typeof options.now !== 'function')
+    fail('now must be a function returning epoch milliseconds');
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
+    fail('onEvent must be a function');
+  return Object.freeze({
+    keys: Object.freeze(importSecrets(secrets)),
+    secrets: Object.freeze(secrets),
+    store: options.store,
+    cookie: resolveCookie(options.cookie),
+    idleTimeout,
+    absoluteTimeout,
+    touchAfter,
+    maxSessionsPerUser: max,
+    trackMeta: options.trackMeta ?? defaults.trackMeta,
+    now: options.now ?? Date.now,
+    onEvent: options.onEvent,
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * The store contract. A store keeps session records under *hashed* keys: it never sees the
+ * token the browser holds (the key is SHA-256 of it), so a leaked database or Redis dump
+ * cannot be replayed as cookies.
+ *
+ * Time is passed in (`now`, milliseconds since the epoch) rather than read by the store, so
+ * one injected clock drives the manager and the store alike and expiry tests need no sleeping.
+ */
+
+/**
+ * A JSON value, as stores keep it.
+ *
+ * @example
+ * ```ts
+ * const value: JsonValue = { cart: ['sku-1'], count: 2, gift: null };
+ * ```
+ */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/**
+ * What tessera records about the client when a session is created (for a "your devices" page).
+ *
+ * @example
+ * ```ts
+ * const meta: SessionMeta = { userAgent: 'Mozilla/5.0 …', ip: '203.0.113.7' };
+ * ```
+ */
+export interface SessionMeta {
+  readonly userAgent?: string;
+  readonly ip?: string;
+}
+
+/**
+ * One session as a store keeps it. All times are epoch milliseconds.
+ *
+ * @example
+ * ```ts
+ * const record = await store.get(key, Date.now());
+ * if (record && record.userId) console.log(record.userId, new Date(record.expiresAt));
+ * ```
+ */
+export interface SessionRecord {
+  /** The session's keys. Keys starting with `$` are tessera's own (flash messages, CSRF secret). */
+  data: Record<string, JsonValue>;
+  /** The bound user, or `null` for an anonymous session. */
+  userId: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  /** When the record dies: `min(lastSeenAt + idleTimeout, absoluteExpiresAt)`. */
+  expiresAt: number;
+  /** When the record dies whatever the activity (from `createdAt`). */
+  absoluteExpiresAt: number;
+  meta: SessionMeta;
+}
+
+/**
+ * An atomic change to one key that the store applies to the *current* value, so concurrent
+ * requests never read-modify-write over each other.
+ *
+ * - `push`: append `values`; a missing or non-array value becomes `values`.
+ * - `pull`: remove every element equal (as JSON) to one of `values`; missing or non-array: no change.
+ * - `increment`: add `by`; a missing or non-number value counts as 0.
+ *
+ * @example
+ * ```ts
+ * await store.update(key, { ops: [{ op: 'push', key: 'cart', values: ['sku-1'] }] }, Date.now());
+ * ```
+ */
+export type AtomicOp =
+  | { readonly op: 'push'; readonly key: string; readonly values: readonly JsonValue[] }
+  | { readonly op: 'pull'; readonly key: string; readonly values: readonly JsonValue[] }
+  | { readonly op: 'increment'; readonly key: string; readonly by: number };
+
+/**
+ * A change to a live record. Applied atomically and only if the record is still alive.
+ * A key appears in at most one of `set`, `unset` and `ops`, so their order does not matter.
+ *
+ * @example
+ * ```ts
+ * const alive = await store.update(key, { set: { lang: 'fr' }, unset: ['draft'], expiresAt: now + 1_800_000 }, now);
+ * ```
+ */
+export interface SessionDelta {
+  readonly set?: Readonly<Record<string, JsonValue>>;
+  readonly unset?: readonly string[];
+  readonly ops?: readonly AtomicOp[];
+  readonly expiresAt?: number;
+  readonly lastSeenAt?: number;
+  /** Rebind (a string) or unbind (`null`) the user; absent: unchanged. */
+  readonly userId?: string | null;
+}
+
+/**
+ * A record and its key, as returned by {@link SessionStore.listByUser}.
+ *
+ * @example
+ * ```ts
+ * for (const { key, record } of await store.listByUser('user-42', Date.now())) console.log(key, record.lastSeenAt);
+ * ```
+ */
+export interface StoredSession {
+  readonly key: string;
+  readonly record: SessionRecord;
+}
+
+/**
+ * The interface every store implements. Every method may reject with a `SessionStoreError`
+ * (`ERR_SESSION_STORE_UNAVAILABLE`) when the backend fails; the manager turns anything else a
+ * store throws into one too.
+ *
+ * @example
+ * ```ts
+ * import { runStoreConformance } from 'tessera/testing';
+ * const myStore: SessionStore = { get, create, update, touch, destroy, listByUser, destroyByUser };
+ * ```
+ */
+export interface SessionStore {
+  /** The record, or `null` when missing or expired at `now`. */
+  get(key: string, now: number): Promise<SessionRecord | null>;
+  /** Insert a new record. Its lifetime is `record.expiresAt`. */
+  create(key: string, record: SessionRecord): Promise<void>;
+  /**
+   * Apply `delta` atomically to the live record. Resolves `false`, writing nothing, when the
+   * record is missing or expired at `now`: a destroyed session is never written back.
+   */
+  update(key: string, delta: SessionDelta, now: number): Promise<boolean>;
+  /** Extend a live record (sliding expiry). `false` when it is gone. */
+  touch(key: string, expiresAt: number, lastSeenAt: number, now: number): Promise<boolean>;
+  /** Delete the record. `true` when there was one. */
+  destroy(key: string): Promise<boolean>;
+  /** The user's live sessions (any order). */
+  listByUser(userId: string, now: number): Promise<StoredSession[]>;
+  /** Delete the user's sessions, but the one keyed `except`; resolves how many were deleted. */
+  destroyByUser(userId: string, options?: { readonly except?: string }): Promise<number>;
+  /** Delete expired records; resolves how many. Stores with native expiry may omit it. */
+  purgeExpired?(now: number): Promise<number>;
+  /** Cheap liveness check for health endpoints. */
+  ping?(): Promise<void>;
+  /** Release connections and timers. */
+  close?(): Promise<void>;
+}
+
+/**
+ * What a sealed (stateless) store puts in the cookie: a public id and the whole record.
+ *
+ * @example
+ * ```ts
+ * const value = codec.seal({ id, record }, 'sid');
+ * ```
+ */
+export interface SealedPayload {
+  /** The session's public id (random, not a secret: it only names the session in events and lists). */
+  readonly id: string;
+  readonly record: SessionRecord;
+}
+
+/**
+ * The codec a sealed store hands the manager once it knows the secrets.
+ *
+ * @example
+ * ```ts
+ * const codec = cookieStore().bind(secrets);
+ * const opened = codec.open(cookieValue, 'sid'); // null when tampered
+ * ```
+ */
+export interface SealCodec {
+  /** Seal a payload into a cookie value bound to `cookieName`. */
+  seal(payload: SealedPayload, cookieName: string): string;
+  /**
+   * Open a cookie value; `null` for anything tampered, truncated, foreign or malformed (never
+   * throws). `stale`: opened with an older secret, so the manager re-seals it on this response.
+   */
+  open(value: string, cookieName: string): { payload: SealedPayload; stale: boolean } | null;
+}
+
+/**
+ * Per-user "not before" times, so sealed sessions can be revoked (see `cookieStore`;
+ * `revocationList(store)` keeps them in any {@link SessionStore}). Like a store, it is handed the
+ * time rather than reading a clock, so one injected clock drives everything.
+ *
+ * @example Keeping the times in your own users table instead:
+ * ```ts
+ * const revocations: RevocationList = {
+ *   notBefore: (userId) => db.users.sessionsNotBefore(userId), // number | null
+ *   revoke: (userId, at) => db.users.setSessionsNotBefore(userId, at),
+ * };
+ * const store = cookieStore({ revocations });
+ * ```
+ */
+export interface RevocationList {
+  /** Sessions of `userId` created before this time (epoch ms) are dead; `null` when none. */
+  notBefore(userId: string, now: number): Promise<number | null>;
+  /**
+   * Kill every session of `userId` created before `at`. `keepUntil` is when the last of those
+   * sessions would have died anyway (`at` + the absolute timeout): the entry may be forgotten then.
+   */
+  revoke(userId: string, at: number, keepUntil: number): Promise<void>;
+}
+
+/**
+ * A stateless store: the record travels in the cookie, sealed. There is no server state, so
+ * listing sessions is impossible and revocation needs the optional `revocations` list.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessions({ secrets, store: cookieStore() }); // a SealedStore
+ * ```
+ */
+export interface SealedStore {
+  readonly kind: 'sealed';
+  /** Derive keys from the manager's secrets (first seals, all open). */
+  bind(secrets: readonly Uint8Array[]): SealCodec;
+  readonly revocations?: RevocationList;
+}

@@ -1,0 +1,345 @@
+import type { Pool, PoolConfig, QueryConfig } from 'pg';
+import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+
+/** Options of {@link postgresStore}. Give `pool` or `connectionString`. */
+export interface PostgresStoreOptions {
+  /** Your `pg.Pool` (tessera will not end it). */
+  readonly pool?: Pool;
+  /** Or a connection string; tessera then makes (and on `close()` ends) its own pool. */
+  readonly connectionString?: string;
+  /** Extra settings for the pool tessera makes from `connectionString`. */
+  readonly poolConfig?: Omit<PoolConfig, 'connectionString'>;
+  /** Default `public`. */
+  readonly schema?: string;
+  /** Default `tessera_sessions`. */
+  readonly table?: string;
+  /** Create schema, table, indexes and function when missing. Default `true`. */
+  readonly createTable?: boolean;
+  /** Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables. */
+  readonly sweepInterval?: number;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** The schema version this release writes; a later release migrates from it. */
+export const POSTGRES_SCHEMA_VERSION = 1;
+
+/**
+ * The DDL, for teams that apply their schema by hand (`createTable: false`).
+ *
+ * @example
+ * ```ts
+ * console.log(postgresSchema('public', 'tessera_sessions'));
+ * ```
+ */
+export function postgresSchema(schema = 'public', table = 'tessera_sessions'): string {
+  const t = `"${schema}"."${table}"`;
+  return `CREATE SCHEMA IF NOT EXISTS "${schema}";
+CREATE TABLE IF NOT EXISTS ${t} (
+  key text PRIMARY KEY,                 -- SHA-256 of the token, base64url: the token is never stored
+  data jsonb NOT NULL,
+  user_id text,
+  created_at bigint NOT NULL,           -- epoch ms
+  last_seen_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  absolute_expires_at bigint NOT NULL,
+  meta jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at);
+CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id) WHERE user_id IS NOT NULL;
+-- push / pull / increment applied to the current value, inside the UPDATE that holds the row lock.
+CREATE OR REPLACE FUNCTION "${schema}".tessera_apply_ops(data jsonb, ops jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+  op jsonb;
+  k text;
+  cur jsonb;
+BEGIN
+  FOR op IN SELECT value FROM jsonb_array_elements(ops) LOOP
+    k := op->>'key';
+    cur := data->k;
+    IF op->>'op' = 'push' THEN
+      data := jsonb_set(data, ARRAY[k], CASE WHEN jsonb_typeof(cur) = 'array' THEN cur || (op->'values') ELSE op->'values' END);
+    ELSIF op->>'op' = 'pull' THEN
+      IF jsonb_typeof(cur) = 'array' THEN
+        data := jsonb_set(data, ARRAY[k], COALESCE(
+          (SELECT jsonb_agg(e.value ORDER BY e.ordinality) FROM jsonb_array_elements(cur) WITH ORDINALITY AS e
+            WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(op->'values') AS v WHERE v.value = e.value)),
+          '[]'::jsonb));
+      END IF;
+    ELSIF op->>'op' = 'increment' THEN
+      data := jsonb_set(data, ARRAY[k], to_jsonb(
+        (CASE WHEN jsonb_typeof(cur) = 'number' THEN cur::text::numeric ELSE 0 END) + (op->>'by')::numeric));
+    END IF;
+  END LOOP;
+  RETURN data;
+END
+$fn$;
+CREATE TABLE IF NOT EXISTS "${schema}".tessera_schema (name text PRIMARY KEY, version integer NOT NULL);
+INSERT INTO "${schema}".tessera_schema (name, version) VALUES ('${table}', ${POSTGRES_SCHEMA_VERSION}) ON CONFLICT DO NOTHING;`;
+}
+
+interface Row {
+  key: string;
+  data: SessionRecord['data'];
+  user_id: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  absolute_expires_at: string;
+  meta: SessionRecord['meta'];
+}
+
+function toRecord(row: Row): SessionRecord {
+  // bigint arrives as a string (pg does not guess at precision); epoch ms fit a double exactly.
+  return {
+    data: row.data,
+    userId: row.user_id,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    meta: row.meta,
+  };
+}
+
+/**
+ * A PostgreSQL store on `pg`: `jsonb` data, each delta applied in one `UPDATE` under the row
+ * lock (so concurrent requests never lose each other's changes), only while the row is alive
+ * (so a destroyed session is never written back), prepared statements on the hot path.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { createSessions } from 'tessera';
+ * import { postgresStore } from 'tessera/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 });
+ * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: postgresStore({ pool }) });
+ * ```
+ */
+export function postgresStore(options: PostgresStoreOptions): SessionStore & {
+  purgeExpired(now: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+} {
+  const {
+    pool: given,
+    connectionString,
+    poolConfig = {},
+    schema = 'public',
+    table = 'tessera_sessions',
+    createTable = true,
+    sweepInterval = 300_000,
+  } = options ?? {};
+  if ((given === undefined) === (connectionString === undefined)) {
+    throw new SessionConfigError(
+      `postgresStore needs exactly one of { pool: new pg.Pool(…) } or { connectionString: 'postgres://…' }`,
+    );
+  }
+  for (const [name, value] of [
+    ['schema', schema],
+    ['table', table],
+  ] as const) {
+    if (!IDENTIFIER.test(value)) {
+      throw new SessionConfigError(
+        `postgresStore: ${name} ${JSON.stringify(value)} must be a lower-case SQL identifier (a-z, 0-9, _)`,
+      );
+    }
+  }
+
+  let poolPromise: Promise<Pool> | null = given ? Promise.resolve(given) : null;
+  const getPool = () =>
+    (poolPromise ??= import('pg').then(({ default: pg }) => {
+      const pool = new pg.Pool({
+        // Bounded waits: a request must get an answer (or a 503) rather than hang on a dead server.
+        connectionTimeoutMillis: 5000,
+        query_timeout: 10_000,
+        ...poolConfig,
+        connectionString: connectionString!,
+      });
+      // An idle client's connection dropping (server restart) is reported here; without a
+      // listener it would crash the process. The pool replaces the client by itself.
+      pool.on('error', () => {});
+      return pool;
+    }));
+
+  const t = `"${schema}"."${table}"`;
+  const columns =
+    'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
+  const name = (what: string) => `tessera_${what}_${schema}_${table}`.slice(0, 63);
+  const q = {
+    get: {
+      name: name('get'),
+      text: `SELECT ${columns} FROM ${t} WHERE key = $1 AND expires_at > $2`,
+    },
+    create: {
+      name: name('create'),
+      text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
+               last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
+               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
+    },
+    update: {
+      name: name('update'),
+      text: `UPDATE ${t} SET
+               data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
+               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
+               user_id = CASE WHEN $7::boolean THEN $8 ELSE user_id END
+             WHERE key = $1 AND expires_at > $9`,
+    },
+    touch: {
+      name: name('touch'),
+      text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3 WHERE key = $1 AND expires_at > $4`,
+    },
+    destroy: { name: name('destroy'), text: `DELETE FROM ${t} WHERE key = $1` },
+    byUser: {
+      name: name('by_user'),
+      text: `SELECT ${columns} FROM ${t} WHERE user_id = $1 AND expires_at > $2`,
+    },
+    destroyByUser: {
+      name: name('destroy_user'),
+      text: `DELETE FROM ${t} WHERE user_id = $1 AND ($2::text IS NULL OR key <> $2)`,
+    },
+    purge: { name: name('purge'), text: `DELETE FROM ${t} WHERE expires_at <= $1` },
+  };
+
+  let ready: Promise<void> | null = null;
+  async function setUp(pool: Pool): Promise<void> {
+    if (!createTable) return;
+    const client = await pool.connect();
+    try {
+      // Several app processes starting at once must not race on CREATE … IF NOT EXISTS.
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `tessera:${schema}.${table}`,
+      ]);
+      await client.query(postgresSchema(schema, table));
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Run a query; failures become ERR_SESSION_STORE_UNAVAILABLE, a dropped table is recreated once. */
+  async function query<R>(
+    what: string,
+    config: QueryConfig,
+  ): Promise<{ rows: R[]; rowCount: number }> {
+    try {
+      const pool = await getPool();
+      ready ??= setUp(pool).catch((err) => {
+        ready = null; // retried on the next call: the database may only be starting
+        throw err;
+      });
+      await ready;
+      try {
+        const result = await pool.query(config);
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      } catch (err) {
+        if (createTable && (err as { code?: string }).code === '42P01') {
+          ready = setUp(pool);
+          await ready;
+          const result = await pool.query(config);
+          return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+        }
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof SessionError) throw err;
+      throw new SessionStoreError(`postgres: ${what} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  const purge = async (now: number) =>
+    (await query('purgeExpired', { ...q.purge, values: [now] })).rowCount;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  if (sweepInterval > 0) {
+    const schedule = () => {
+      timer = setTimeout(
+        () => {
+          purge(Date.now())
+            .catch(() => {}) // retried at the next interval
+            .finally(() => {
+              if (!closed) schedule();
+            });
+        },
+        sweepInterval * (0.9 + Math.random() * 0.2),
+      );
+      timer.unref();
+    };
+    schedule();
+  }
+
+  return {
+    async get(key, now) {
+      const { rows } = await query<Row>('get', { ...q.get, values: [key, now] });
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+    async create(key, r) {
+      await query('create', {
+        ...q.create,
+        values: [
+          key,
+          JSON.stringify(r.data),
+          r.userId,
+          r.createdAt,
+          r.lastSeenAt,
+          r.expiresAt,
+          r.absoluteExpiresAt,
+          JSON.stringify(r.meta),
+        ],
+      });
+    },
+    async update(key, delta, now) {
+      const { rowCount } = await query('update', {
+        ...q.update,
+        values: [
+          key,
+          delta.unset ?? [],
+          JSON.stringify(delta.set ?? {}),
+          JSON.stringify(delta.ops ?? []),
+          delta.expiresAt ?? null,
+          delta.lastSeenAt ?? null,
+          delta.userId !== undefined,
+          delta.userId ?? null,
+          now,
+        ],
+      });
+      return rowCount > 0;
+    },
+    async touch(key, expiresAt, lastSeenAt, now) {
+      return (
+        (await query('touch', { ...q.touch, values: [key, expiresAt, lastSeenAt, now] })).rowCount >
+        0
+      );
+    },
+    async destroy(key) {
+      return (await query('destroy', { ...q.destroy, values: [key] })).rowCount > 0;
+    },
+    async listByUser(userId, now) {
+      const { rows } = await query<Row>('listByUser', { ...q.byUser, values: [userId, now] });
+      return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
+    },
+    async destroyByUser(userId, { except } = {}) {
+      return (
+        await query('destroyByUser', { ...q.destroyByUser, values: [userId, except ?? null] })
+      ).rowCount;
+    },
+    purgeExpired: purge,
+    async ping() {
+      await query('ping', { text: 'SELECT 1' });
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      if (!given && poolPromise) await (await poolPromise).end();
+    },
+  };
+}

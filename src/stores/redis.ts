@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { CREATE, DESTROY, INDEX_ADD, TOUCH, UPDATE } from '../lib/redis-scripts.ts';
+import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+
+/** Options of {@link redisStore}. */
+export interface RedisStoreOptions {
+  /** An ioredis `Redis` or `Cluster` client (yours: tessera never quits it). */
+  readonly client: Redis | Cluster;
+  /** Prefix of every key tessera writes. Default `tessera:`. */
+  readonly prefix?: string;
+  /**
+   * Longest a store call may take before it fails with `ERR_SESSION_STORE_UNAVAILABLE`, in ms.
+   * Default 2000: while Redis is down, ioredis queues commands until it reconnects; this bound
+   * turns that wait into a prompt 503 instead of a hanging request.
+   */
+  readonly commandTimeout?: number;
+}
+
+/** Field names inside a session's hash: `d:<key>` for data, `m:*` for the record's own fields. */
+const DATA = 'd:';
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+const script = (lua: string): Script => ({ lua, sha: sha1(lua) });
+const scripts = {
+  create: script(CREATE),
+  update: script(UPDATE),
+  touch: script(TOUCH),
+  destroy: script(DESTROY),
+  indexAdd: script(INDEX_ADD),
+};
+
+function toRecord(hash: Record<string, string>): SessionRecord {
+  const data: SessionRecord['data'] = {};
+  for (const field of Object.keys(hash)) {
+    if (field.startsWith(DATA)) data[field.slice(DATA.length)] = JSON.parse(hash[field]!);
+  }
+  return {
+    data,
+    userId: hash['m:u'] ?? null,
+    createdAt: Number(hash['m:c']),
+    lastSeenAt: Number(hash['m:l']),
+    expiresAt: Number(hash['m:e']),
+    absoluteExpiresAt: Number(hash['m:a']),
+    meta: JSON.parse(hash['m:meta'] ?? '{}'),
+  };
+}
+
+/**
+ * A Redis store on ioredis, for single nodes and Redis Cluster. Each session is one hash (a field
+ * per key, so a delta touches only what changed) that expires by itself (`PEXPIREAT`); reads are
+ * one round trip, writes one script that applies the delta only while the session is alive.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createSessions } from 'tessera';
+ * import { redisStore } from 'tessera/redis';
+ *
+ * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+ * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: redisStore({ client }) });
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): SessionStore & { ping(): Promise<void> } {
+  const {
+    client,
+    prefix = 'tessera:',
+    commandTimeout = 2000,
+  } = options ?? ({} as RedisStoreOptions);
+  if (!client || typeof (client as Redis).evalsha !== 'function') {
+    throw new SessionConfigError(
+      `redisStore needs { client: new Redis(url) } (or a Cluster) from the ioredis package`,
+    );
+  }
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+    throw new SessionConfigError(
+      `redisStore: prefix must be a string without "{" or "}" (they are Redis Cluster hash tags)`,
+    );
+  }
+  if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
+    throw new SessionConfigError(
+      `redisStore: commandTimeout must be a positive number of ms; got ${commandTimeout}`,
+    );
+  }
+
+  // The hash tag {…} puts everything one script touches in one cluster slot.
+  const sessionKey = (key: string) => `${prefix}s:{${key}}`;
+  const userKey = (userId: string) =>
+    `${prefix}u:{${createHash('sha256').update(userId).digest('base64url').slice(0, 22)}}`;
+
+  async function call<T>(what: string, body: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        body(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${commandTimeout} ms`)),
+            commandTimeout,
+          );
+        }),
+      ]);
+    } catch (err) {
+      if (err instanceof SessionError) throw err;
+      throw new SessionStoreError(`redis: ${what} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** EVALSHA, loading the script on a node that does not have it yet (NOSCRIPT). */
+  async function run(s: Script, key: string, args: (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(s.sha, 1, key, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      return client.eval(s.lua, 1, key, ...args);
+    }
+  }
+
+  async function index(
+    userId: string,
+    key: string,
+    absoluteExpiresAt: number,
+    now: number,
+  ): Promise<void> {
+    await run(scripts.indexAdd, userKey(userId), [now, absoluteExpiresAt, key]);
+  }
+
+  return {
+    async get(key, now) {
+      return call('get', async () => {
+        const hash = await client.hgetall(sessionKey(key));
+        if (hash['m:e'] === undefined || Number(hash['m:e']) <= now) return null;
+        return toRecord(hash);
+      });
+    },
+    async create(key, r) {
+      await call('create', async () => {
+        const fields: string[] = [
+          'm:c',
+          String(r.createdAt),
+          'm:l',
+          String(r.lastSeenAt),
+          'm:e',
+          String(r.expiresAt),
+        ];
+        fields.push('m:a', String(r.absoluteExpiresAt), 'm:meta', JSON.stringify(r.meta));
+        if (r.userId !== null) fields.push('m:u', r.userId);
+        for (const k of Object.keys(r.data)) fields.push(DATA + k, JSON.stringify(r.data[k]));
+        await run(scripts.create, sessionKey(key), [r.expiresAt, ...fields]);
+        if (r.userId !== null) await index(r.userId, key, r.absoluteExpiresAt, r.lastSeenAt);
+      });
+    },
+    async update(key, delta, now) {
+      return call('update', async () => {
+        const args: (string | number)[] = [
+          now,
+          delta.expiresAt ?? '',
+          delta.lastSeenAt ?? '',
+          delta.userId === undefined ? '0' : '1',
+          delta.userId ?? '',
+        ];
+        const set = delta.set ?? {};
+        const setKeys = Object.keys(set);
+        args.push(setKeys.length);
+        for (const k of setKeys) args.push(DATA + k, JSON.stringify(set[k]));
+        const unset = delta.unset ?? [];
+        args.push(unset.length, ...unset.map((k) => DATA + k));
+        const ops = delta.ops ?? [];
+        args.push(ops.length);
+        for (const op of ops)
+          args.push(
+            op.op,
+            DATA + op.key,
+            op.op === 'increment' ? op.by : JSON.stringify(op.values),
+          );
+        const [alive, previous, absolute] = (await run(scripts.update, sessionKey(key), args)) as [
+          number,
+          string?,
+          string?,
+        ];
+        if (alive !== 1) return false;
+        // The per-user index lives in another slot: kept up to date by a second call, only when
+        // the user changes (login binds users on a new key, so this is rare).
+        if (delta.userId !== undefined && delta.userId !== (previous || null)) {
+          if (previous) await client.zrem(userKey(previous), key);
+          if (delta.userId !== null) await index(delta.userId, key, Number(absolute), now);
+        }
+        return true;
+      });
+    },
+    async touch(key, expiresAt, lastSeenAt, now) {
+      return call(
+        'touch',
+        async () => (await run(scripts.touch, sessionKey(key), [now, expiresAt, lastSeenAt])) === 1,
+      );
+    },
+    async destroy(key) {
+      return call('destroy', async () => {
+        const [deleted, userId] = (await run(scripts.destroy, sessionKey(key), [])) as [
+          number,
+          string,
+        ];
+        if (userId) await client.zrem(userKey(userId), key);
+        return deleted === 1;
+      });
+    },
+    async listByUser(userId, now) {
+      return call('listByUser', async () => {
+        const idx = userKey(userId);
+        await client.zremrangebyscore(idx, '-inf', String(now));
+        const keys = await client.zrange(idx, '0', '-1');
+        const hashes = await Promise.all(keys.map((k) => client.hgetall(sessionKey(k))));
+        const live: StoredSession[] = [];
+        const dead: string[] = [];
+        hashes.forEach((hash, i) => {
+          const alive =
+            hash['m:e'] !== undefined && Number(hash['m:e']) > now && hash['m:u'] === userId;
+          if (alive) live.push({ key: keys[i]!, record: toRecord(hash) });
+          else dead.push(keys[i]!);
+        });
+        // Sessions that expired idle or were destroyed elsewhere leave the index as it is read.
+        if (dead.length > 0) await client.zrem(idx, ...dead);
+        return live;
+      });
+    },
+    async destroyByUser(userId, { except } = {}) {
+      return call('destroyByUser', async () => {
+        const idx = userKey(userId);
+        const keys = (await client.zrange(idx, '0', '-1')).filter((k) => k !== except);
+        const results = await Promise.all(
+          keys.map((k) => run(scripts.destroy, sessionKey(k), []) as Promise<[number, string]>),
+        );
+        if (keys.length > 0) await client.zrem(idx, ...keys);
+        return results.filter(([deleted, owner]) => deleted === 1 && owner === userId).length;
+      });
+    },
+    async ping() {
+      await call('ping', async () => {
+        // A cluster answers PING per node; one node answering is enough to know the client works.
+        await (client as Redis).ping();
+      });
+    },
+  };
+}

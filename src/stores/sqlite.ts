@@ -1,0 +1,284 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { applyDelta } from '../lib/ops.ts';
+import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+
+/** Options of {@link sqliteStore}. Give `path` or `database`. */
+export interface SqliteStoreOptions {
+  /** Database file (created if missing; its folder must exist), or `':memory:'`. */
+  readonly path?: string;
+  /** An open `DatabaseSync` to use instead (tessera will not close it). */
+  readonly database?: DatabaseSync;
+  /** Table name. Default `tessera_sessions`. */
+  readonly table?: string;
+  /** Create the table and indexes when missing. Default `true`; `false` if you manage the schema (see {@link sqliteSchema}). */
+  readonly createTable?: boolean;
+  /** How long a write waits for another process's lock, in ms. Default 5000. */
+  readonly busyTimeout?: number;
+  /** Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables. */
+  readonly sweepInterval?: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** The schema version this release writes; a later release migrates from it. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/**
+ * The DDL for the session table, for teams that apply their schema by hand.
+ *
+ * @example
+ * ```ts
+ * console.log(sqliteSchema('tessera_sessions'));
+ * ```
+ */
+export function sqliteSchema(table = 'tessera_sessions'): string {
+  return `CREATE TABLE IF NOT EXISTS "${table}" (
+  key TEXT PRIMARY KEY,             -- SHA-256 of the token, base64url: the token itself is never stored
+  data TEXT NOT NULL,               -- JSON
+  user_id TEXT,
+  created_at INTEGER NOT NULL,      -- epoch ms
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  absolute_expires_at INTEGER NOT NULL,
+  meta TEXT NOT NULL                -- JSON: user agent, IP
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
+CREATE INDEX IF NOT EXISTS "${table}_user_id" ON "${table}" (user_id) WHERE user_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS tessera_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+INSERT OR IGNORE INTO tessera_schema (name, version) VALUES ('${table}', ${SQLITE_SCHEMA_VERSION});`;
+}
+
+interface Row {
+  key: string;
+  data: string;
+  user_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  absolute_expires_at: number;
+  meta: string;
+}
+
+function toRecord(row: Row): SessionRecord {
+  return {
+    data: JSON.parse(row.data),
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    meta: JSON.parse(row.meta),
+  };
+}
+
+/**
+ * The embedded default store, on Node's built-in `node:sqlite`: nothing to install, one file,
+ * shared safely by several processes on one machine (WAL journal, busy timeout).
+ *
+ * @example
+ * ```ts
+ * import { createSessions } from 'tessera';
+ * import { sqliteStore } from 'tessera/sqlite';
+ *
+ * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: sqliteStore({ path: './sessions.db' }) });
+ * ```
+ */
+export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
+  purgeExpired(now: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+} {
+  const {
+    path,
+    database,
+    table = 'tessera_sessions',
+    createTable = true,
+    busyTimeout = 5000,
+    sweepInterval = 300_000,
+  } = options ?? {};
+  if ((path === undefined) === (database === undefined)) {
+    throw new SessionConfigError(
+      `sqliteStore needs exactly one of { path: './sessions.db' } or { database: new DatabaseSync(…) }`,
+    );
+  }
+  if (!IDENTIFIER.test(table)) {
+    throw new SessionConfigError(
+      `sqliteStore: table ${JSON.stringify(table)} must be a plain SQL identifier (letters, digits, _)`,
+    );
+  }
+  if (!Number.isInteger(busyTimeout) || busyTimeout < 0) {
+    throw new SessionConfigError(
+      `sqliteStore: busyTimeout must be a non-negative integer of ms; got ${busyTimeout}`,
+    );
+  }
+  let db: DatabaseSync;
+  try {
+    db = database ?? new DatabaseSync(path!, { timeout: busyTimeout });
+  } catch (err) {
+    throw new SessionConfigError(
+      `sqliteStore: cannot open ${JSON.stringify(path)} (does its folder exist and is it writable?)`,
+      { cause: err },
+    );
+  }
+  const owned = database === undefined;
+  // WAL lets readers and one writer work at once across processes; NORMAL sync is durable
+  // across application crashes and loses at most the last transactions on power loss.
+  db.exec(
+    `PRAGMA busy_timeout = ${busyTimeout}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`,
+  );
+  if (createTable) db.exec(sqliteSchema(table));
+
+  const columns =
+    'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
+  let statements: Record<string, StatementSync> | null = null;
+  const sql = () =>
+    (statements ??= {
+      get: db.prepare(`SELECT ${columns} FROM "${table}" WHERE key = ? AND expires_at > ?`),
+      insert: db.prepare(
+        `INSERT OR REPLACE INTO "${table}" (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      write: db.prepare(
+        `UPDATE "${table}" SET data = ?, user_id = ?, last_seen_at = ?, expires_at = ? WHERE key = ?`,
+      ),
+      touch: db.prepare(
+        `UPDATE "${table}" SET expires_at = ?, last_seen_at = ? WHERE key = ? AND expires_at > ?`,
+      ),
+      destroy: db.prepare(`DELETE FROM "${table}" WHERE key = ?`),
+      byUser: db.prepare(`SELECT ${columns} FROM "${table}" WHERE user_id = ? AND expires_at > ?`),
+      destroyByUser: db.prepare(`DELETE FROM "${table}" WHERE user_id = ? AND key IS NOT ?`),
+      purge: db.prepare(`DELETE FROM "${table}" WHERE expires_at <= ?`),
+      ping: db.prepare('SELECT 1 AS ok'),
+    });
+
+  /**
+   * Run a statement; a failure (locked past the busy timeout, a dropped table, a closed or
+   * corrupt file) becomes ERR_SESSION_STORE_UNAVAILABLE with the driver's error as cause. A
+   * dropped table is recreated once when this store manages the schema.
+   */
+  function run<T>(what: string, body: () => T): T {
+    try {
+      return body();
+    } catch (err) {
+      if (err instanceof SessionError) throw err;
+      let failure = err;
+      if (createTable && /no such table/.test(String((err as Error).message))) {
+        try {
+          db.exec(sqliteSchema(table));
+          statements = null;
+          return body();
+        } catch (again) {
+          failure = again;
+        }
+      }
+      throw new SessionStoreError(`sqlite: ${what} failed: ${(failure as Error).message}`, {
+        cause: failure,
+      });
+    }
+  }
+
+  function purge(now: number): number {
+    return run('purgeExpired', () => Number(sql().purge!.run(now).changes));
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  if (sweepInterval > 0) {
+    const schedule = () => {
+      timer = setTimeout(
+        () => {
+          try {
+            purge(Date.now());
+          } catch {
+            // A failed sweep (e.g. the file is locked) is retried at the next interval.
+          }
+          schedule();
+        },
+        sweepInterval * (0.9 + Math.random() * 0.2),
+      );
+      timer.unref();
+    };
+    schedule();
+  }
+
+  return {
+    async get(key, now) {
+      return run('get', () => {
+        const row = sql().get!.get(key, now) as Row | undefined;
+        return row ? toRecord(row) : null;
+      });
+    },
+    async create(key, r) {
+      run('create', () =>
+        sql().insert!.run(
+          key,
+          JSON.stringify(r.data),
+          r.userId,
+          r.createdAt,
+          r.lastSeenAt,
+          r.expiresAt,
+          r.absoluteExpiresAt,
+          JSON.stringify(r.meta),
+        ),
+      );
+    },
+    async update(key, delta, now) {
+      // One IMMEDIATE transaction: it takes the write lock before reading, so the read and the
+      // write of a delta cannot interleave with another process's; the delta is applied with the
+      // same code every store's semantics are defined by (src/lib/ops.ts).
+      return run('update', () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const row = sql().get!.get(key, now) as Row | undefined;
+          if (!row) {
+            db.exec('ROLLBACK');
+            return false;
+          }
+          const record = toRecord(row);
+          applyDelta(record, delta);
+          sql().write!.run(
+            JSON.stringify(record.data),
+            record.userId,
+            record.lastSeenAt,
+            record.expiresAt,
+            key,
+          );
+          db.exec('COMMIT');
+          return true;
+        } catch (err) {
+          if (db.isTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      });
+    },
+    async touch(key, expiresAt, lastSeenAt, now) {
+      return run(
+        'touch',
+        () => Number(sql().touch!.run(expiresAt, lastSeenAt, key, now).changes) > 0,
+      );
+    },
+    async destroy(key) {
+      return run('destroy', () => Number(sql().destroy!.run(key).changes) > 0);
+    },
+    async listByUser(userId, now) {
+      return run('listByUser', () =>
+        (sql().byUser!.all(userId, now) as unknown as Row[]).map(
+          (row): StoredSession => ({ key: row.key, record: toRecord(row) }),
+        ),
+      );
+    },
+    async destroyByUser(userId, { except } = {}) {
+      return run('destroyByUser', () =>
+        Number(sql().destroyByUser!.run(userId, except ?? null).changes),
+      );
+    },
+    async purgeExpired(now) {
+      return purge(now);
+    },
+    async ping() {
+      run('ping', () => sql().ping!.get());
+    },
+    async close() {
+      clearTimeout(timer);
+      if (owned && db.isOpen) db.close();
+    },
+  };
+}

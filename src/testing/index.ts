@@ -1,0 +1,480 @@
+/**
+ * The store conformance suite: every behaviour of the session lifecycle that a store can
+ * affect, as a list of named async cases. It is runner-agnostic (plain `node:assert`), so a
+ * third-party store can run it under vitest, node:test, mocha or anything else.
+ *
+ * @example
+ * ```ts
+ * import { describe, it } from 'vitest';
+ * import { storeConformance } from 'tessera/testing';
+ * import { memoryStore } from 'tessera';
+ *
+ * describe('memoryStore', () => {
+ *   for (const c of storeConformance({ makeStore: () => memoryStore() })) it(c.name, c.run);
+ * });
+ * ```
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type { JsonValue, SessionRecord, SessionStore } from '../store.ts';
+
+/**
+ * ConformanceOptions.
+ *
+ * @example
+ * ```ts
+ * storeConformance({ makeStore: () => myStore(), disposeStore: (s) => s.close!() });
+ * ```
+ */
+export interface ConformanceOptions {
+  /** Make the store one case runs against. Called once per case. */
+  readonly makeStore: () => SessionStore | Promise<SessionStore>;
+  /** Release it after the case; default: `store.close()`. */
+  readonly disposeStore?: (store: SessionStore) => Promise<void>;
+}
+
+/**
+ * One named case of the suite.
+ *
+ * @example
+ * ```ts
+ * for (const { name, run } of storeConformance({ makeStore })) test(name, run);
+ * ```
+ */
+export interface ConformanceCase {
+  readonly name: string;
+  readonly run: () => Promise<void>;
+}
+
+const MINUTE = 60_000;
+
+/** A fresh hashed key, shaped like the ones the manager uses. */
+function newKey(): string {
+  return createHash('sha256').update(randomBytes(32)).digest('base64url');
+}
+
+function newUser(): string {
+  return `user-${randomBytes(6).toString('hex')}`;
+}
+
+function recordAt(
+  now: number,
+  data: Record<string, JsonValue> = {},
+  userId: string | null = null,
+): SessionRecord {
+  return {
+    data,
+    userId,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + 30 * MINUTE,
+    absoluteExpiresAt: now + 24 * 60 * MINUTE,
+    meta: { userAgent: 'conformance/1.0', ip: '127.0.0.1' },
+  };
+}
+
+type Body = (store: SessionStore, now: number) => Promise<void>;
+
+/**
+ * Build the conformance cases for a store.
+ *
+ * @example
+ * ```ts
+ * for (const c of storeConformance({ makeStore: () => redisStore({ client }) })) test(c.name, c.run);
+ * ```
+ */
+export function storeConformance(options: ConformanceOptions): ConformanceCase[] {
+  const { makeStore, disposeStore = async (store: SessionStore) => store.close?.() } = options;
+  const cases: ConformanceCase[] = [];
+  const add = (name: string, body: Body) =>
+    cases.push({
+      name,
+      run: async () => {
+        const store = await makeStore();
+        try {
+          // Whole milliseconds near real time: stores with native TTL (Redis) expire on real time.
+          await body(store, Date.now());
+        } finally {
+          await disposeStore(store);
+        }
+      },
+    });
+
+  add('get of an unknown key is null', async (store, now) => {
+    assert.equal(await store.get(newKey(), now), null);
+  });
+
+  add('create then get returns the record as written', async (store, now) => {
+    const key = newKey();
+    const record = recordAt(
+      now,
+      { likes: ['tea', 'cake'], n: 3, nested: { a: [1, { b: null }] } },
+      newUser(),
+    );
+    await store.create(key, record);
+    assert.deepEqual(await store.get(key, now), record);
+  });
+
+  add('values keep their JSON types and text (unicode, empty, large)', async (store, now) => {
+    const key = newKey();
+    const data: Record<string, JsonValue> = {
+      text: 'héllo — 日本語 🍰 "quoted" \\ back\nslash',
+      zero: 0,
+      negative: -1.5,
+      big: 2 ** 52,
+      yes: true,
+      no: false,
+      nothing: null,
+      emptyList: [],
+      emptyObject: {},
+      'key with spaces.and.dots': 'ok',
+      large: 'x'.repeat(100_000),
+    };
+    await store.create(key, recordAt(now, data));
+    assert.deepEqual((await store.get(key, now))?.data, data);
+  });
+
+  add('get at or after expiresAt is null', async (store, now) => {
+    const key = newKey();
+    const record = recordAt(now, { a: 1 });
+    await store.create(key, record);
+    assert.notEqual(await store.get(key, record.expiresAt - 1), null);
+    assert.equal(await store.get(key, record.expiresAt), null);
+  });
+
+  add('update applies set and unset and keeps other keys', async (store, now) => {
+    const key = newKey();
+    await store.create(key, recordAt(now, { a: 1, b: 2, c: 3 }));
+    assert.equal(await store.update(key, { set: { a: 10, d: { x: 1 } }, unset: ['b'] }, now), true);
+    assert.deepEqual((await store.get(key, now))?.data, { a: 10, c: 3, d: { x: 1 } });
+  });
+
+  add('update carries expiresAt, lastSeenAt and userId', async (store, now) => {
+    const key = newKey();
+    const user = newUser();
+    await store.create(key, recordAt(now, { a: 1 }));
+    const later = now + 5 * MINUTE;
+    assert.equal(
+      await store.update(
+        key,
+        { expiresAt: later + 30 * MINUTE, lastSeenAt: later, userId: user },
+        later,
+      ),
+      true,
+    );
+    const got = await store.get(key, later);
+    assert.equal(got?.expiresAt, later + 30 * MINUTE);
+    assert.equal(got?.lastSeenAt, later);
+    assert.equal(got?.userId, user);
+    assert.equal(got?.createdAt, now);
+  });
+
+  add('update of an unknown key is false and creates nothing', async (store, now) => {
+    const key = newKey();
+    assert.equal(await store.update(key, { set: { a: 1 } }, now), false);
+    assert.equal(await store.get(key, now), null);
+  });
+
+  add(
+    'no resurrection: update after destroy is false and the record stays gone',
+    async (store, now) => {
+      const key = newKey();
+      await store.create(key, recordAt(now, { a: 1 }));
+      assert.equal(await store.destroy(key), true);
+      assert.equal(
+        await store.update(
+          key,
+          { set: { b: 2 }, ops: [{ op: 'push', key: 'l', values: [1] }] },
+          now,
+        ),
+        false,
+      );
+      assert.equal(await store.touch(key, now + MINUTE, now, now), false);
+      assert.equal(await store.get(key, now), null);
+    },
+  );
+
+  add(
+    'no resurrection: a destroy racing concurrent updates leaves nothing behind',
+    async (store, now) => {
+      const key = newKey();
+      await store.create(key, recordAt(now, { a: 1 }));
+      const writes = Array.from({ length: 10 }, (_, i) =>
+        store.update(key, { set: { [`k${i}`]: i } }, now),
+      );
+      await Promise.all([...writes, store.destroy(key)]);
+      assert.equal(await store.get(key, now), null);
+      assert.equal(await store.update(key, { set: { late: true } }, now), false);
+      assert.equal(await store.get(key, now), null);
+    },
+  );
+
+  add('update of an expired record is false and does not revive it', async (store, now) => {
+    const key = newKey();
+    const record = recordAt(now, { a: 1 });
+    await store.create(key, record);
+    const after = record.expiresAt + 1;
+    assert.equal(
+      await store.update(key, { set: { b: 2 }, expiresAt: after + 30 * MINUTE }, after),
+      false,
+    );
+    assert.equal(await store.touch(key, after + 30 * MINUTE, after, after), false);
+    assert.equal(await store.get(key, after), null);
+  });
+
+  add('concurrent updates of different keys are all kept', async (store, now) => {
+    const key = newKey();
+    await store.create(key, recordAt(now, { base: true }));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.update(key, { set: { [`k${i}`]: i } }, now)),
+    );
+    const data = (await store.get(key, now))?.data;
+    assert.equal(data?.['base'], true);
+    for (let i = 0; i < 20; i++) assert.equal(data?.[`k${i}`], i, `k${i} was lost`);
+  });
+
+  add('twenty concurrent pushes to one list are all kept', async (store, now) => {
+    const key = newKey();
+    await store.create(key, recordAt(now, { cart: ['first'] }));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.update(key, { ops: [{ op: 'push', key: 'cart', values: [`item-${i}`] }] }, now),
+      ),
+    );
+    const cart = (await store.get(key, now))?.data['cart'] as string[];
+    assert.equal(cart.length, 21);
+    assert.equal(cart[0], 'first');
+    for (let i = 0; i < 20; i++) assert.ok(cart.includes(`item-${i}`), `item-${i} was lost`);
+  });
+
+  add('concurrent increments all count', async (store, now) => {
+    const key = newKey();
+    await store.create(key, recordAt(now, { views: 5 }));
+    await Promise.all(
+      Array.from({ length: 25 }, () =>
+        store.update(key, { ops: [{ op: 'increment', key: 'views', by: 2 }] }, now),
+      ),
+    );
+    assert.equal((await store.get(key, now))?.data['views'], 55);
+  });
+
+  add(
+    'push: missing or non-array values become the pushed list; several values keep order',
+    async (store, now) => {
+      const key = newKey();
+      await store.create(key, recordAt(now, { scalar: 'x' }));
+      await store.update(
+        key,
+        {
+          ops: [
+            { op: 'push', key: 'fresh', values: [1, 2] },
+            { op: 'push', key: 'scalar', values: [{ id: 'a' }] },
+            { op: 'push', key: 'fresh', values: [3] },
+          ],
+        },
+        now,
+      );
+      const data = (await store.get(key, now))?.data;
+      assert.deepEqual(data?.['fresh'], [1, 2, 3]);
+      assert.deepEqual(data?.['scalar'], [{ id: 'a' }]);
+    },
+  );
+
+  add(
+    'pull removes every equal element; missing and non-array values are unchanged',
+    async (store, now) => {
+      const key = newKey();
+      await store.create(
+        key,
+        recordAt(now, { cart: ['a', 'b', 'a', 'c', 1, { id: 7 }, { id: 8 }], scalar: 's' }),
+      );
+      await store.update(
+        key,
+        {
+          ops: [
+            { op: 'pull', key: 'cart', values: ['a', 1, { id: 7 }] },
+            { op: 'pull', key: 'missing', values: ['a'] },
+            { op: 'pull', key: 'scalar', values: ['s'] },
+          ],
+        },
+        now,
+      );
+      const data = (await store.get(key, now))?.data;
+      assert.deepEqual(data?.['cart'], ['b', 'c', { id: 8 }]);
+      assert.equal('missing' in (data ?? {}), false);
+      assert.equal(data?.['scalar'], 's');
+    },
+  );
+
+  add('increment: missing or non-number values count as zero', async (store, now) => {
+    const key = newKey();
+    await store.create(key, recordAt(now, { s: 'text' }));
+    await store.update(
+      key,
+      {
+        ops: [
+          { op: 'increment', key: 'n', by: 3 },
+          { op: 'increment', key: 's', by: -1.5 },
+        ],
+      },
+      now,
+    );
+    const data = (await store.get(key, now))?.data;
+    assert.equal(data?.['n'], 3);
+    assert.equal(data?.['s'], -1.5);
+  });
+
+  add(
+    'concurrent pushes and pulls on one list and sets on others all apply',
+    async (store, now) => {
+      const key = newKey();
+      await store.create(key, recordAt(now, { cart: ['keep', 'drop'] }));
+      await Promise.all([
+        store.update(key, { ops: [{ op: 'pull', key: 'cart', values: ['drop'] }] }, now),
+        ...Array.from({ length: 10 }, (_, i) =>
+          store.update(
+            key,
+            { set: { [`s${i}`]: i }, ops: [{ op: 'push', key: 'cart', values: [i] }] },
+            now,
+          ),
+        ),
+      ]);
+      const data = (await store.get(key, now))?.data;
+      const cart = data?.['cart'] as JsonValue[];
+      assert.equal(cart.includes('drop'), false);
+      assert.equal(cart.length, 11);
+      for (let i = 0; i < 10; i++) assert.equal(data?.[`s${i}`], i);
+    },
+  );
+
+  add('touch extends a live record and returns true', async (store, now) => {
+    const key = newKey();
+    const record = recordAt(now, { a: 1 });
+    await store.create(key, record);
+    const later = now + 20 * MINUTE;
+    assert.equal(await store.touch(key, later + 30 * MINUTE, later, later), true);
+    const beyondOld = record.expiresAt + MINUTE;
+    const got = await store.get(key, beyondOld);
+    assert.equal(got?.expiresAt, later + 30 * MINUTE);
+    assert.equal(got?.lastSeenAt, later);
+    assert.deepEqual(got?.data, { a: 1 });
+  });
+
+  add('touch of an unknown key is false', async (store, now) => {
+    assert.equal(await store.touch(newKey(), now + MINUTE, now, now), false);
+  });
+
+  add('destroy removes the record; a second destroy is false', async (store, now) => {
+    const key = newKey();
+    await store.create(key, recordAt(now, { a: 1 }));
+    assert.equal(await store.destroy(key), true);
+    assert.equal(await store.get(key, now), null);
+    assert.equal(await store.destroy(key), false);
+  });
+
+  add(
+    'regenerate as create + destroy: the new key has the data, the old key is dead',
+    async (store, now) => {
+      const oldKey = newKey();
+      const newK = newKey();
+      const user = newUser();
+      await store.create(oldKey, recordAt(now, { cart: ['a'] }));
+      const moved = { ...recordAt(now, { cart: ['a'] }, user) };
+      await store.create(newK, moved);
+      await store.destroy(oldKey);
+      assert.equal(await store.get(oldKey, now), null);
+      assert.equal(await store.update(oldKey, { set: { x: 1 } }, now), false);
+      assert.deepEqual((await store.get(newK, now))?.data, { cart: ['a'] });
+      assert.deepEqual(
+        (await store.listByUser(user, now)).map((s) => s.key),
+        [newK],
+      );
+    },
+  );
+
+  add('keys are independent', async (store, now) => {
+    const a = newKey();
+    const b = newKey();
+    await store.create(a, recordAt(now, { who: 'a' }));
+    await store.create(b, recordAt(now, { who: 'b' }));
+    await store.update(a, { set: { x: 1 } }, now);
+    await store.destroy(b);
+    assert.deepEqual((await store.get(a, now))?.data, { who: 'a', x: 1 });
+    assert.equal(await store.get(b, now), null);
+  });
+
+  add('listByUser returns exactly the user’s live sessions', async (store, now) => {
+    const user = newUser();
+    const other = newUser();
+    const keys = [newKey(), newKey(), newKey()];
+    const short = { ...recordAt(now, {}, user), expiresAt: now + MINUTE };
+    await store.create(keys[0]!, recordAt(now, { n: 0 }, user));
+    await store.create(keys[1]!, recordAt(now, { n: 1 }, user));
+    await store.create(keys[2]!, short);
+    await store.create(newKey(), recordAt(now, {}, other));
+    await store.create(newKey(), recordAt(now, {}, null));
+    const listed = await store.listByUser(user, now);
+    assert.deepEqual(listed.map((s) => s.key).sort(), [...keys].sort());
+    const later = await store.listByUser(user, now + 2 * MINUTE);
+    assert.deepEqual(later.map((s) => s.key).sort(), [keys[0]!, keys[1]!].sort());
+    const first = later.find((s) => s.key === keys[0]);
+    assert.deepEqual(first?.record.data, { n: 0 });
+    assert.equal(first?.record.meta.userAgent, 'conformance/1.0');
+    assert.deepEqual(await store.listByUser(newUser(), now), []);
+  });
+
+  add('listByUser follows userId changes and destroys', async (store, now) => {
+    const user = newUser();
+    const a = newKey();
+    const b = newKey();
+    await store.create(a, recordAt(now, {}, null));
+    await store.create(b, recordAt(now, {}, user));
+    await store.update(a, { userId: user }, now);
+    assert.deepEqual((await store.listByUser(user, now)).map((s) => s.key).sort(), [a, b].sort());
+    await store.update(b, { userId: null }, now);
+    await store.destroy(a);
+    assert.deepEqual(await store.listByUser(user, now), []);
+  });
+
+  add('destroyByUser removes all the user’s sessions but the excepted one', async (store, now) => {
+    const user = newUser();
+    const other = newUser();
+    const keep = newKey();
+    const drop = [newKey(), newKey()];
+    const otherKey = newKey();
+    await store.create(keep, recordAt(now, {}, user));
+    for (const key of drop) await store.create(key, recordAt(now, {}, user));
+    await store.create(otherKey, recordAt(now, {}, other));
+    assert.equal(await store.destroyByUser(user, { except: keep }), 2);
+    for (const key of drop) assert.equal(await store.get(key, now), null);
+    assert.equal(await store.update(drop[0]!, { set: { back: true } }, now), false);
+    assert.notEqual(await store.get(keep, now), null);
+    assert.notEqual(await store.get(otherKey, now), null);
+    assert.equal(await store.destroyByUser(user), 1);
+    assert.equal(await store.get(keep, now), null);
+    assert.deepEqual(await store.listByUser(user, now), []);
+  });
+
+  add(
+    'purgeExpired (when offered) deletes expired records and keeps live ones',
+    async (store, now) => {
+      if (!store.purgeExpired) return; // native-TTL stores expire on their own; get() already hides them
+      const dead = newKey();
+      const live = newKey();
+      const user = newUser();
+      await store.create(dead, { ...recordAt(now, { a: 1 }, user), expiresAt: now + MINUTE });
+      await store.create(live, recordAt(now, { b: 2 }, user));
+      const removed = await store.purgeExpired(now + 2 * MINUTE);
+      assert.ok(removed >= 1, `purgeExpired reported ${removed}`);
+      // Seen from an earlier clock the record would be alive: it is gone, not just hidden.
+      assert.equal(await store.get(dead, now), null);
+      assert.notEqual(await store.get(live, now + 2 * MINUTE), null);
+      assert.deepEqual(
+        (await store.listByUser(user, now)).map((s) => s.key),
+        [live],
+      );
+    },
+  );
+
+  return cases;
+}

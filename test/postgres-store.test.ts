@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SessionRecord } from '../src/store.ts';
+import { postgresStore } from '../src/stores/postgres.ts';
+import { storeConformance } from '../src/testing/index.ts';
+import { DATABASE_URL, serviceUnavailable } from './support/services.ts';
+import { tcpProxy } from './support/tcp-proxy.ts';
+
+const admin = new pg.Pool({
+  connectionString: DATABASE_URL,
+  max: 4,
+  connectionTimeoutMillis: 3000,
+});
+admin.on('error', () => {});
+const unavailable = await serviceUnavailable('PostgreSQL', () => admin.query('SELECT 1'));
+// Each run gets its own schema, dropped at the end, so parallel runs never collide.
+const schema = `tessera_test_${randomBytes(4).toString('hex')}`;
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
+pool.on('error', () => {});
+
+afterAll(async () => {
+  if (!unavailable) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+  await pool.end();
+});
+
+const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): SessionRecord => ({
+  data,
+  userId: null,
+  createdAt: now,
+  lastSeenAt: now,
+  expiresAt: now + ttl,
+  absoluteExpiresAt: now + 10 * ttl,
+  meta: { userAgent: 'test' },
+});
+
+describe.skipIf(unavailable !== null)('postgresStore', () => {
+  describe('conformance', () => {
+    for (const c of storeConformance({
+      makeStore: () => postgresStore({ pool, schema, sweepInterval: 0 }),
+    })) {
+      it(c.name, c.run);
+    }
+  });
+
+  it('keeps only hashed keys, jsonb data, indexes and a schema version', async () => {
+    const store = postgresStore({ pool, schema, table: 'shape_check', sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('hashed-key', record(now, { a: 1 }));
+    const { rows } = await admin.query(
+      `SELECT key, pg_typeof(data)::text AS type FROM "${schema}".shape_check`,
+    );
+    expect(rows).toEqual([{ key: 'hashed-key', type: 'jsonb' }]);
+    const idx = await admin.query(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'shape_check' ORDER BY 1`,
+      [schema],
+    );
+    expect(idx.rows.map((r) => r.indexname)).toEqual([
+      'shape_check_expires_at',
+      'shape_check_pkey',
+      'shape_check_user_id',
+    ]);
+    const version = await admin.query(
+      `SELECT version FROM "${schema}".tessera_schema WHERE name = 'shape_check'`,
+    );
+    expect(version.rows).toEqual([{ version: 1 }]);
+  });
+
+  it('keys with quotes, dots and dollars are plain keys in the delta', async () => {
+    const store = postgresStore({ pool, schema, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('quoted', record(now, { 'a"b': 1, $x: 2, "it's": 3, 'a.b': 4 }));
+    await store.update(
+      'quoted',
+      { set: { 'a"b': 10 }, unset: ['$x'], ops: [{ op: 'push', key: "it's", values: [5] }] },
+      now,
+    );
+    expect((await store.get('quoted', now))?.data).toEqual({ 'a"b': 10, "it's": [5], 'a.b': 4 });
+  });
+
+  it('purgeExpired deletes expired rows only (10k rows, injected clock)', async () => {
+    const store = postgresStore({ pool, schema, table: 'purge_check', sweepInterval: 0 });
+    const now = Date.now();
+    await store.ping();
+    await admin.query(
+      `INSERT INTO "${schema}".purge_check SELECT 'k' || i, '{}'::jsonb, NULL, $1::bigint, $1::bigint,
+         CASE WHEN i % 2 = 0 THEN $1::bigint + 1000 ELSE $1::bigint + 3600000 END, $1::bigint + 7200000, '{}'::jsonb FROM generate_series(1, 10000) i`,
+      [now],
+    );
+    expect(await store.purgeExpired(now + 2000)).toBe(5000);
+    const left = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".purge_check`);
+    expect(left.rows[0].n).toBe(5000);
+  });
+
+  it('a dropped table is recreated on the next call', async () => {
+    const store = postgresStore({ pool, schema, table: 'drop_check', sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('k', record(now, { a: 1 }));
+    await admin.query(`DROP TABLE "${schema}".drop_check`);
+    expect(await store.get('k', now)).toBeNull();
+    await store.create('k', record(now, { a: 2 }));
+    expect((await store.get('k', now))?.data).toEqual({ a: 2 });
+  });
+
+  it('without createTable a missing table is ERR_SESSION_STORE_UNAVAILABLE with the cause', async () => {
+    const store = postgresStore({
+      pool,
+      schema,
+      table: 'never_created',
+      createTable: false,
+      sweepInterval: 0,
+    });
+    await expect(store.get('k', Date.now())).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      cause: expect.objectContaining({ code: '42P01' }),
+    });
+  });
+
+  it('an unreachable server fails within the connection timeout with the typed error', async () => {
+    const store = postgresStore({
+      connectionString: 'postgres://postgres@127.0.0.1:1/test',
+      poolConfig: { connectionTimeoutMillis: 1000 },
+      sweepInterval: 0,
+    });
+    const started = Date.now();
+    await expect(store.get('k', Date.now())).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    expect(Date.now() - started).toBeLessThan(10_000); // bounded, not a hang (loose: a shared machine)
+    await store.close();
+  });
+
+  it('the network to PostgreSQL drops mid-test: typed errors, then recovery without a restart', async () => {
+    const { port } = new URL(DATABASE_URL);
+    const proxy = await tcpProxy(Number(port || 5432));
+    const url = new URL(DATABASE_URL);
+    url.port = String(proxy.port);
+    const store = postgresStore({
+      connectionString: url.href,
+      schema,
+      poolConfig: { connectionTimeoutMillis: 1000 },
+      sweepInterval: 0,
+    });
+    const now = Date.now();
+    await store.create('outage', record(now, { before: true }));
+    await proxy.cut();
+    await expect(store.get('outage', now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    await expect(store.update('outage', { set: { during: true } }, now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    await proxy.restore();
+    let back = null;
+    for (let i = 0; i < 20 && !back; i++) back = await store.get('outage', now).catch(() => null);
+    expect(back?.data).toEqual({ before: true }); // nothing lost, nothing half-written
+    expect(await store.update('outage', { set: { after: true } }, now)).toBe(true);
+    await store.close();
+    await proxy.close();
+  });
+
+  it('bad options are ERR_SESSION_CONFIG at construction', () => {
+    expect(() => postgresStore({} as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
+    expect(() => postgresStore({ pool, table: 'Sessions; DROP' })).toThrow(
+      /lower-case SQL identifier/,
+    );
+  });
+});

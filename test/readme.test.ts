@@ -1,0 +1,62 @@
+/**
+ * The README's node:http example, run exactly as written: extracted from README.md, started as
+ * its own Node process importing `tessera` by its public name (package self-reference to the
+ * built dist/), and visited twice with the cookie it sets.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Browser } from './support/http.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+function codeAfter(heading: string): string {
+  const at = readme.indexOf(`\n## ${heading}\n`);
+  if (at === -1) throw new Error(`README has no "## ${heading}" section`);
+  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (!match) throw new Error(`no ts block under ${heading}`);
+  return match[1]!;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+let child: ChildProcess | undefined;
+afterEach(() => child?.kill());
+
+describe('README', () => {
+  it('starts with the two set-up commands', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(firstBlock).toMatch(/^npm install && npm start/m);
+    expect(firstBlock).toMatch(/^npm test/m);
+  });
+
+  it('the node:http example runs as written', async () => {
+    const code = codeAfter('node:http');
+    const port = await freePort();
+    child = spawn(process.execPath, ['--input-type=module-typescript', '-e', code], {
+      cwd: new URL('..', import.meta.url),
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    const browser = new Browser(`http://localhost:${port}`);
+    let first: Awaited<ReturnType<Browser['get']>> | undefined;
+    for (let i = 0; i < 100 && !first; i++) {
+      first = await browser.get('/').catch(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        return undefined;
+      });
+    }
+    expect(first?.body, stderr).toBe('You have been here 1 time(s).\n');
+    expect(first?.setCookies[0]).toMatch(/^sid=.+; HttpOnly; Secure; SameSite=Lax$/);
+    expect((await browser.get('/')).body).toBe('You have been here 2 time(s).\n');
+  });
+});

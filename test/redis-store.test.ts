@@ -1,0 +1,257 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SessionRecord } from '../src/store.ts';
+import { redisStore } from '../src/stores/redis.ts';
+import { storeConformance } from '../src/testing/index.ts';
+import { REDIS_URL, serviceUnavailable } from './support/services.ts';
+
+const prefix = `tessera-test-${randomBytes(4).toString('hex')}:`;
+const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+client.on('error', () => {});
+const unavailable = await serviceUnavailable('Redis', () => client.connect());
+
+afterAll(async () => {
+  if (!unavailable) {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length) await client.del(...keys);
+  }
+  client.disconnect();
+});
+
+const record = (
+  now: number,
+  data: SessionRecord['data'] = {},
+  userId: string | null = null,
+): SessionRecord => ({
+  data,
+  userId,
+  createdAt: now,
+  lastSeenAt: now,
+  expiresAt: now + 60_000,
+  absoluteExpiresAt: now + 600_000,
+  meta: { userAgent: 'test' },
+});
+
+describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
+  describe('conformance', () => {
+    for (const c of storeConformance({
+      makeStore: () => redisStore({ client, prefix }),
+      disposeStore: async () => {},
+    })) {
+      it(c.name, c.run);
+    }
+  });
+
+  it('one hash per session under the hashed key, with a TTL at expiresAt; nothing left after destroy', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Date.now();
+    await store.create('layout-key', record(now, { cart: ['a'], lang: 'fr' }, 'u1'));
+    const key = `${prefix}s:{layout-key}`;
+    expect(await client.type(key)).toBe('hash');
+    expect(await client.hget(key, 'd:cart')).toBe('["a"]');
+    const expireAt = await client.pexpiretime(key);
+    expect(expireAt).toBe(now + 60_000);
+    await store.destroy('layout-key');
+    expect(await client.exists(key)).toBe(0);
+    expect(await store.listByUser('u1', now)).toEqual([]);
+  });
+
+  it('the per-user index drops dead sessions and expires with its longest-lived member', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Date.now();
+    const user = `user-${randomBytes(3).toString('hex')}`;
+    await store.create('idx-a', record(now, {}, user));
+    await store.create('idx-b', { ...record(now, {}, user), absoluteExpiresAt: now + 900_000 });
+    await client.del(`${prefix}s:{idx-a}`); // as if it had expired on its own
+    expect((await store.listByUser(user, now)).map((s) => s.key)).toEqual(['idx-b']);
+    const indexes = await client.keys(`${prefix}u:*`);
+    const sizes = await Promise.all(indexes.map((k) => client.zcard(k)));
+    expect(sizes).toContain(1); // idx-a was removed from the index as it was read
+    const ttls = await Promise.all(indexes.map((k) => client.pexpiretime(k)));
+    expect(ttls).toContain(now + 900_000);
+  });
+
+  it('the token never reaches Redis: only the keys the manager gives', async () => {
+    const store = redisStore({ client, prefix });
+    await store.create('only-this-key', record(Date.now(), { a: 1 }));
+    const keys = await client.keys(`${prefix}s:*`);
+    expect(keys).toContain(`${prefix}s:{only-this-key}`);
+  });
+
+  it('bad options are ERR_SESSION_CONFIG', () => {
+    expect(() => redisStore({} as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
+    expect(() => redisStore({ client, prefix: 'a{b}' })).toThrow(/hash tags/);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function startRedis(port: number) {
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return proc;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out');
+}
+
+describe.skipIf(unavailable !== null)('redisStore when Redis stops and comes back', () => {
+  it('typed errors within the command timeout while down, then recovery with the same client', async () => {
+    const port = await freePort();
+    let server = startRedis(port);
+    const own = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 100,
+    });
+    own.on('error', () => {});
+    try {
+      await waitFor(async () => (await own.connect().then(() => own.ping())) === 'PONG');
+      const store = redisStore({ client: own, prefix, commandTimeout: 500 });
+      const now = Date.now();
+      await store.create('outage', record(now, { before: true }));
+      // Redis keeps nothing on disk here, so "restart" is a new empty server: the point is
+      // that the app's requests fail cleanly and the same client serves again afterwards.
+      server.kill('SIGKILL');
+      await new Promise((r) => server.once('exit', r));
+      const started = Date.now();
+      await expect(store.get('outage', now)).rejects.toMatchObject({
+        code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      });
+      await expect(store.update('outage', { set: { x: 1 } }, now)).rejects.toMatchObject({
+        code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      server = startRedis(port);
+      await waitFor(async () => (await own.ping()) === 'PONG');
+      await store.create('after', record(Date.now(), { after: true }));
+      expect((await store.get('after', Date.now()))?.data).toEqual({ after: true });
+    } finally {
+      own.disconnect();
+      server.kill('SIGKILL');
+    }
+  });
+});
+
+const cluster = new Cluster([{ host: '127.0.0.1', port: 7001 }], {
+  lazyConnect: true,
+  redisOptions: { maxRetriesPerRequest: 1 },
+});
+cluster.on('error', () => {});
+const clusterUnavailable = await serviceUnavailable(
+  'Redis Cluster (scripts/redis-cluster.sh start)',
+  async () => {
+    await cluster.connect();
+    const info = await cluster.cluster('INFO');
+    if (!String(info).includes('cluster_state:ok')) throw new Error('cluster_state is not ok');
+  },
+);
+afterAll(async () => {
+  if (!clusterUnavailable) {
+    const masters = cluster.nodes('master');
+    await Promise.all(
+      masters.map(async (node) => {
+        const keys = await node.keys(`${prefix}*`);
+        for (const k of keys) await cluster.del(k);
+      }),
+    );
+  }
+  cluster.disconnect();
+});
+
+describe.skipIf(clusterUnavailable !== null)('redisStore on a 3-master Redis Cluster', () => {
+  describe('conformance', () => {
+    for (const c of storeConformance({
+      makeStore: () => redisStore({ client: cluster, prefix }),
+      disposeStore: async () => {},
+    })) {
+      it(c.name, c.run);
+    }
+  });
+
+  it('sessions spread over the masters (the hash tags do not pin everything to one slot)', async () => {
+    const store = redisStore({ client: cluster, prefix });
+    const now = Date.now();
+    for (let i = 0; i < 30; i++) await store.create(`spread-${i}`, record(now, { i }));
+    const counts = await Promise.all(
+      cluster.nodes('master').map(async (n) => (await n.keys(`${prefix}s:*`)).length),
+    );
+    expect(counts.filter((c) => c > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('survives a failover: the master holding a session dies, its replica takes over', async () => {
+    const store = redisStore({ client: cluster, prefix, commandTimeout: 1000 });
+    const now = Date.now();
+    await store.create('failover', record(now, { before: true }));
+    const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', `${prefix}s:{failover}`));
+    const slots = (await cluster.cluster('SLOTS')) as unknown as Array<
+      [number, number, [string, number]]
+    >;
+    const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2];
+    const port = owner[1];
+    // redis-cli rather than an ioredis client, which would retry SHUTDOWN on the dying connection.
+    spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+    try {
+      // While the cluster notices (node timeout 2 s), calls fail with the typed error, quickly.
+      let recovered = false;
+      const deadline = Date.now() + 30_000;
+      while (!recovered && Date.now() < deadline) {
+        try {
+          await store.update('failover', { set: { after: true } }, Date.now());
+          await store.create('failover-new', record(Date.now(), { n: 1 }));
+          recovered = (await store.get('failover-new', Date.now()))?.data['n'] === 1;
+        } catch (err) {
+          expect(err).toMatchObject({ code: 'ERR_SESSION_STORE_UNAVAILABLE' });
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      expect(recovered).toBe(true);
+    } finally {
+      // The node rejoins as a replica of its promoted replica (its nodes.conf is kept).
+      spawn('redis-server', [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `${process.cwd()}/.redis-cluster/nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '2000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        `${process.cwd()}/.redis-cluster`,
+        '--daemonize',
+        'yes',
+      ]);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SessionRecord } from '../src/store.ts';
+import { sqliteStore } from '../src/stores/sqlite.ts';
+import { storeConformance } from '../src/testing/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): SessionRecord => ({
+  data,
+  userId: null,
+  createdAt: now,
+  lastSeenAt: now,
+  expiresAt: now + ttl,
+  absoluteExpiresAt: now + 10 * ttl,
+  meta: {},
+});
+
+describe('sqliteStore conformance (file)', () => {
+  let n = 0;
+  for (const c of storeConformance({
+    makeStore: () => sqliteStore({ path: join(dir, `c${n++}.db`), sweepInterval: 0 }),
+  })) {
+    it(c.name, c.run);
+  }
+});
+
+describe('sqliteStore conformance (:memory:)', () => {
+  for (const c of storeConformance({
+    makeStore: () => sqliteStore({ path: ':memory:', sweepInterval: 0 }),
+  }))
+    it(c.name, c.run);
+});
+
+describe('sqliteStore', () => {
+  it('keys with quotes, dots, dollars and spaces are plain keys', async () => {
+    const store = sqliteStore({ path: ':memory:', sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('k', record(now, { 'a"b': 1, $x: 2, 'a.b c': 3, "it's": 4 }));
+    await store.update(
+      'k',
+      { set: { 'a"b': 10 }, unset: ['$x'], ops: [{ op: 'push', key: "it's", values: [5] }] },
+      now,
+    );
+    expect((await store.get('k', now))?.data).toEqual({ 'a"b': 10, 'a.b c': 3, "it's": [5] });
+    await store.close();
+  });
+
+  it('stores only the key it is given, uses WAL, and records a schema version', async () => {
+    const path = join(dir, 'schema.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    await store.create('hashed-key', record(Date.now(), { a: 1 }));
+    const db = new DatabaseSync(path);
+    expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+    expect(
+      db
+        .prepare('SELECT key FROM tessera_sessions')
+        .all()
+        .map((r) => r.key),
+    ).toEqual(['hashed-key']);
+    expect(
+      db.prepare("SELECT version FROM tessera_schema WHERE name = 'tessera_sessions'").get(),
+    ).toEqual({ version: 1 });
+    const indexes = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tessera_sessions'",
+      )
+      .all();
+    expect(indexes.map((i) => i.name).sort()).toEqual([
+      'tessera_sessions_expires_at',
+      'tessera_sessions_user_id',
+    ]);
+    db.close();
+    await store.close();
+  });
+
+  it('100k sessions, then purgeExpired with the injected clock removes exactly the expired ones', async () => {
+    const db = new DatabaseSync(join(dir, 'bulk.db'));
+    const store = sqliteStore({ database: db, sweepInterval: 0 });
+    const now = Date.now();
+    db.exec('BEGIN');
+    for (let i = 0; i < 100_000; i++)
+      await store.create(`k${i}`, record(now, { i }, i % 2 === 0 ? 1000 : 3_600_000));
+    db.exec('COMMIT');
+    expect(await store.purgeExpired(now + 2000)).toBe(50_000);
+    expect(
+      (db.prepare('SELECT count(*) AS n FROM tessera_sessions').get() as { n: number }).n,
+    ).toBe(50_000);
+    expect(await store.get('k1', now + 2000)).not.toBeNull();
+    expect(await store.get('k0', now)).toBeNull();
+    await store.close();
+    expect(db.isOpen).toBe(true); // a database the caller opened stays open
+    db.close();
+  });
+
+  it('a dropped table is recreated, so the store keeps working', async () => {
+    const db = new DatabaseSync(':memory:');
+    const store = sqliteStore({ database: db, sweepInterval: 0 });
+    db.exec('DROP TABLE tessera_sessions');
+    const now = Date.now();
+    expect(await store.get('k', now)).toBeNull();
+    await store.create('k', record(now, { a: 1 }));
+    expect((await store.get('k', now))?.data).toEqual({ a: 1 });
+  });
+
+  it('without createTable, a missing table is ERR_SESSION_STORE_UNAVAILABLE with the cause', async () => {
+    const store = sqliteStore({ path: ':memory:', createTable: false, sweepInterval: 0 });
+    await expect(store.get('k', Date.now())).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      cause: expect.objectContaining({ message: expect.stringMatching(/no such table/) }),
+    });
+  });
+
+  it('a database locked past the busy timeout is ERR_SESSION_STORE_UNAVAILABLE, then works again', async () => {
+    const path = join(dir, 'locked.db');
+    const store = sqliteStore({ path, busyTimeout: 100, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('k', record(now, { a: 1 }));
+    const other = new DatabaseSync(path, { timeout: 0 });
+    other.exec('BEGIN IMMEDIATE');
+    await expect(store.update('k', { set: { a: 2 } }, now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    other.exec('ROLLBACK');
+    other.close();
+    expect(await store.update('k', { set: { a: 3 } }, now)).toBe(true);
+    expect((await store.get('k', now))?.data).toEqual({ a: 3 });
+    await store.close();
+  });
+
+  it('two processes sharing one file keep every push', async () => {
+    const path = join(dir, 'shared.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('shared', record(now, { items: [] }, 3_600_000));
+    const script = `
+      const { sqliteStore } = await import(${JSON.stringify(new URL('../src/stores/sqlite.ts', import.meta.url).href)});
+      const store = sqliteStore({ path: ${JSON.stringify(path)}, sweepInterval: 0 });
+      for (let i = 0; i < 200; i++) await store.update('shared', { ops: [{ op: 'push', key: 'items', values: ['child-' + i] }] }, Date.now());
+      await store.close();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: 'inherit',
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 200; i++) {
+      await store.update(
+        'shared',
+        { ops: [{ op: 'push', key: 'items', values: [`parent-${i}`] }] },
+        Date.now(),
+      );
+      if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(await exited).toBe(0);
+    const items = (await store.get('shared', Date.now()))?.data['items'] as string[];
+    expect(items).toHaveLength(400);
+    expect(new Set(items).size).toBe(400);
+    await store.close();
+  });
+
+  it('bad options are ERR_SESSION_CONFIG at construction', () => {
+    expect(() => sqliteStore({} as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
+    expect(() => sqliteStore({ path: ':memory:', table: 'x; DROP TABLE y' })).toThrow(
+      /plain SQL identifier/,
+    );
+    expect(() => sqliteStore({ path: join(dir, 'no/such/dir/x.db') })).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Real services for the test suite. On a developer's laptop a service that cannot be reached
+ * skips its suite with the reason printed; under CI (`CI=true`) it fails the run instead, so a
+ * green CI always means the suite ran against the real thing.
+ */
+export const isCI = process.env.CI === 'true' || process.env.CI === '1';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Run `probe`; resolve `null` when the service answers, or the reason it does not.
+ * Under CI an unreachable service throws, failing the file.
+ */
+export async function serviceUnavailable(
+  name: string,
+  probe: () => Promise<unknown>,
+  timeoutMs = 5000,
+): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return null;
+  } catch (err) {
+    const reason = `${name} is not reachable (${(err as Error).message}); its tests are skipped`;
+    if (isCI)
+      throw new Error(`${reason.replace('; its tests are skipped', '')} and CI=true requires it`);
+    console.warn(`[skip] ${reason}`);
+    return reason;
+  } finally {
+    clearTimeout(timer);
+  }
+}
