@@ -1,0 +1,161 @@
+/**
+ * Who runs in the benchmark. One entry per server process: `bench/server.ts <name>` builds it,
+ * `bench/run.ts` drives it. Adding a contender is one entry here plus one case in server.ts.
+ */
+
+export type Framework = 'node' | 'express' | 'fastify' | 'hono';
+export type StoreKind = 'none' | 'memory' | 'sqlite' | 'postgres' | 'redis' | 'cookie';
+export type Service = 'redis' | 'postgres';
+export type Scenario = 'read' | 'write' | 'new' | 'idle';
+
+export const scenarios: readonly Scenario[] = ['read', 'write', 'idle', 'new'];
+
+export interface Contender {
+  readonly name: string;
+  readonly framework: Framework;
+  readonly store: StoreKind;
+  /** The session library measured (for the table). */
+  readonly library: string;
+  /** Services that must answer for this row to run. */
+  readonly needs: readonly Service[];
+  /** The library this contender replaces (the "vs peer" column), if any. */
+  readonly peer?: string;
+  /** Set when the adapter is not available in this checkout (see `available`). */
+  readonly module?: string;
+}
+
+const ceiling = (framework: Framework): Contender => ({
+  name: `${framework}-bare`,
+  framework,
+  store: 'none',
+  library: 'no session (ceiling)',
+  needs: [],
+});
+
+export const contenders: readonly Contender[] = [
+  ceiling('node'),
+  ceiling('express'),
+  ceiling('fastify'),
+  ceiling('hono'),
+  {
+    name: 'express-session-memory',
+    framework: 'express',
+    store: 'memory',
+    library: 'express-session + MemoryStore',
+    needs: [],
+  },
+  {
+    name: 'express-session-redis',
+    framework: 'express',
+    store: 'redis',
+    library: 'express-session + connect-redis',
+    needs: ['redis'],
+  },
+  {
+    name: 'fastify-session-memory',
+    framework: 'fastify',
+    store: 'memory',
+    library: '@fastify/session + MemoryStore',
+    needs: [],
+  },
+  {
+    name: 'iron-session-node',
+    framework: 'node',
+    store: 'cookie',
+    library: 'iron-session',
+    needs: [],
+  },
+  {
+    name: 'tessera-node-memory',
+    framework: 'node',
+    store: 'memory',
+    library: 'tessera memoryStore',
+    needs: [],
+    peer: 'express-session-memory',
+  },
+  {
+    name: 'tessera-node-sqlite',
+    framework: 'node',
+    store: 'sqlite',
+    library: 'tessera sqliteStore',
+    needs: [],
+    peer: 'express-session-memory',
+  },
+  {
+    name: 'tessera-node-postgres',
+    framework: 'node',
+    store: 'postgres',
+    library: 'tessera postgresStore',
+    needs: ['postgres'],
+    peer: 'express-session-redis',
+  },
+  {
+    name: 'tessera-node-redis',
+    framework: 'node',
+    store: 'redis',
+    library: 'tessera redisStore',
+    needs: ['redis'],
+    peer: 'express-session-redis',
+  },
+  {
+    name: 'tessera-node-cookie',
+    framework: 'node',
+    store: 'cookie',
+    library: 'tessera cookieStore',
+    needs: [],
+    peer: 'iron-session-node',
+  },
+  {
+    name: 'tessera-hono-memory',
+    framework: 'hono',
+    store: 'memory',
+    library: 'tessera memoryStore',
+    needs: [],
+    peer: 'express-session-memory',
+  },
+  {
+    name: 'tessera-express-memory',
+    framework: 'express',
+    store: 'memory',
+    library: 'tessera memoryStore',
+    needs: [],
+    peer: 'express-session-memory',
+    module: '../src/adapters/express.ts',
+  },
+  {
+    name: 'tessera-express-redis',
+    framework: 'express',
+    store: 'redis',
+    library: 'tessera redisStore',
+    needs: ['redis'],
+    peer: 'express-session-redis',
+    module: '../src/adapters/express.ts',
+  },
+  {
+    name: 'tessera-fastify-memory',
+    framework: 'fastify',
+    store: 'memory',
+    library: 'tessera memoryStore',
+    needs: [],
+    peer: 'fastify-session-memory',
+    module: '../src/adapters/fastify.ts',
+  },
+];
+
+/** The no-session server of the same framework: the ceiling a session layer is measured against. */
+export function ceilingOf(c: Contender): string {
+  return `${c.framework}-bare`;
+}
+
+/** Whether the adapter a contender needs exists in this checkout. */
+export async function available(c: Contender): Promise<boolean> {
+  if (!c.module) return true;
+  const { existsSync } = await import('node:fs');
+  return existsSync(new URL(c.module, import.meta.url));
+}
+
+export const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+export const COOKIE = 'sid';
+export const USER = { id: 'u-1042', name: 'Ada Lovelace', roles: ['reader', 'editor'] };
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
