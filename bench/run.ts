@@ -127,7 +127,7 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   }
 }
 
-async function probe(service: Service): Promise<string | null> {
+export async function probe(service: Service): Promise<string | null> {
   try {
     if (service === 'redis') {
       const { Redis } = await import('ioredis');
@@ -170,8 +170,14 @@ interface Running {
   readonly child: ChildProcess;
 }
 
-async function startServer(name: string): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<Running> {
+  const child = spawn(process.execPath, [SERVER, name], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk) => {
     stderr += chunk;
@@ -196,7 +202,7 @@ async function startServer(name: string): Promise<Running> {
   return { port, child };
 }
 
-async function stopServer(running: Running): Promise<void> {
+export async function stopServer(running: Running): Promise<void> {
   if (running.child.exitCode !== null) return;
   const exited = once(running.child, 'exit');
   running.child.kill('SIGTERM');

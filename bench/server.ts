@@ -35,6 +35,44 @@ const MISSING = JSON.stringify({ error: 'no session' });
 let counter = 0;
 const cleanups: (() => unknown)[] = [];
 
+/**
+ * With `BENCH_COUNT_CALLS=1` every store method call is counted (one call is one round trip for
+ * Redis and PostgreSQL) and `GET /__calls` answers the counts since the last `/__calls`.
+ */
+const countCalls = process.env['BENCH_COUNT_CALLS'] === '1';
+let calls: Record<string, number> = {};
+
+function counted<T extends object>(store: T, methods: readonly string[]): T {
+  if (!countCalls) return store;
+  const target = store as Record<string, unknown>;
+  for (const method of methods) {
+    const original = target[method];
+    if (typeof original !== 'function') continue;
+    target[method] = function countedCall(this: unknown, ...args: unknown[]) {
+      calls[method] = (calls[method] ?? 0) + 1;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+  return store;
+}
+
+const TESSERA_METHODS = [
+  'get',
+  'create',
+  'update',
+  'touch',
+  'destroy',
+  'listByUser',
+  'destroyByUser',
+];
+const CONNECT_METHODS = ['get', 'set', 'touch', 'destroy'];
+
+function takeCalls(): string {
+  const body = JSON.stringify(calls);
+  calls = {};
+  return body;
+}
+
 /** The body and status of a route, given what the session holds (null: no session library). */
 function reply(user: unknown): [number, string] {
   return user === undefined ? [409, MISSING] : [200, JSON.stringify({ ok: true, user })];
@@ -117,10 +155,11 @@ async function tesseraSessions(kind: Contender['store']) {
   const store = await tesseraStore(kind);
   const sessions = createSessions<Data>({
     secrets: [SECRET],
-    store: store as SessionStore,
+    store: kind === 'cookie' ? store : counted(store as SessionStore, TESSERA_METHODS),
     cookie: { name: COOKIE, secure: false },
   });
   await sessions.healthCheck();
+  calls = {};
   return sessions;
 }
 
@@ -189,7 +228,7 @@ async function expressApp(c: Contender): Promise<Server> {
     load = null;
   } else if (c.name.startsWith('express-session-')) {
     const { default: session } = await import('express-session');
-    let store: import('express-session').Store | undefined;
+    let store: import('express-session').Store;
     if (c.store === 'redis') {
       const { RedisStore } = await import('connect-redis');
       const { createClient } = await import('redis');
@@ -206,7 +245,10 @@ async function expressApp(c: Contender): Promise<Server> {
       await clearRedisPrefix(scanClient, prefix);
       cleanups.push(() => clearRedisPrefix(scanClient, prefix).finally(() => client.quit()));
       store = new RedisStore({ client, prefix });
+    } else {
+      store = new session.MemoryStore();
     }
+    counted(store, CONNECT_METHODS);
     app.use(
       session({
         secret: SECRET,
@@ -214,7 +256,7 @@ async function expressApp(c: Contender): Promise<Server> {
         resave: false,
         saveUninitialized: false,
         cookie: { secure: false, httpOnly: true, sameSite: 'lax' },
-        ...(store ? { store } : {}),
+        store,
       }),
     );
     load = async (req) => {
@@ -270,6 +312,7 @@ async function fastifyApp(
     const { default: session } = await import('@fastify/session');
     await app.register(cookie);
     await app.register(session, {
+      store: counted(new session.MemoryStore(), CONNECT_METHODS),
       secret: SECRET,
       cookieName: COOKIE,
       saveUninitialized: false,
@@ -295,6 +338,7 @@ async function fastifyApp(
       return { get: (k) => s.get(k), set: (k, v) => void s.set(k as 'n', v as number) };
     };
   }
+  app.get('/__calls', async (_req, reply_) => reply_.type('application/json').send(takeCalls()));
   for (const path of ['/new', '/read', '/write', '/idle']) {
     app.get(path, async (req, reply_) => {
       reply_.type('application/json');
@@ -389,6 +433,13 @@ async function start(name: string): Promise<{ port: number; close(): Promise<voi
             ? await ironSessionNode()
             : await tesseraNode(c);
   }
+  // `/__calls` in front of whatever the framework does, without touching its routing.
+  const listeners = server.listeners('request') as ((...args: unknown[]) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/__calls') return send(res, 200, takeCalls());
+    for (const listener of listeners) listener.call(server, req, res);
+  });
   const port = await listen(server);
   return {
     port,
