@@ -1,0 +1,70 @@
+/**
+ * The benchmark still runs: one very short round in which every contender answers 2xx on every
+ * scenario. No timing is asserted (CI machines are shared and noisy); the figures live in
+ * BENCHMARKS.md. Redis and PostgreSQL rows follow test/support/services.ts: skipped with the reason
+ * on a laptop without them, a failure under CI=true.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isCI } from './support/services.ts';
+
+type Bench = typeof import('../bench/run.ts');
+
+const benchDir = fileURLToPath(new URL('../bench', import.meta.url));
+let bench: Bench;
+
+beforeAll(() => {
+  // The bench has its own dependencies (autocannon, express-session, …) that the library does not.
+  if (!existsSync(`${benchDir}/node_modules/autocannon`)) {
+    execFileSync('npm', ['--prefix', benchDir, 'ci', '--no-audit', '--no-fund'], {
+      stdio: 'inherit',
+      timeout: 240_000,
+    });
+  }
+}, 300_000);
+
+describe('npm run bench (smoke)', () => {
+  it('every contender answers 2xx on every scenario', { timeout: 300_000 }, async () => {
+    bench = (await import('../bench/run.ts')) as Bench;
+    const { contenders, scenarios } = await import('../bench/contenders.ts');
+    const result = await bench.runBench({
+      duration: 0,
+      warmup: 0,
+      rounds: 1,
+      amount: 60,
+      connections: 4,
+      sessions: 4,
+      only: [],
+      scenarios,
+      requireServices: isCI,
+      log: () => undefined,
+    });
+    for (const s of result.meta.skipped) console.warn(`[skip] ${s.contender}: ${s.reason}`);
+
+    const ran = new Set(result.rows.map((r) => r.contender));
+    // Only an adapter missing from the checkout or (outside CI) a missing service may skip a row.
+    expect(ran.size + result.meta.skipped.length).toBe(contenders.length);
+    for (const name of [
+      'node-bare',
+      'express-session-memory',
+      'tessera-node-memory',
+      'tessera-node-cookie',
+      'iron-session-node',
+    ]) {
+      expect(ran.has(name), name).toBe(true);
+    }
+    expect(result.rows).toHaveLength(ran.size * scenarios.length);
+    for (const row of result.rows) {
+      const [sample] = row.samples;
+      const where = `${row.contender} ${row.scenario}`;
+      expect(sample, where).toBeDefined();
+      expect(sample!.non2xx, where).toBe(0);
+      expect(sample!.errors, where).toBe(0);
+      expect(sample!.ok, where).toBeGreaterThanOrEqual(60);
+    }
+    // The report renders from the same result (a broken table would be found here, not in a long run).
+    expect(bench.markdown(result)).toContain('| tessera-node-memory |');
+  });
+});
