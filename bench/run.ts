@@ -3,9 +3,9 @@
  * process over loopback, every scenario repeated in interleaved rounds (A B C, A B C, …), medians
  * reported. Knobs (environment):
  *
- * - `BENCH_DURATION` seconds measured per scenario and round (default 3)
- * - `BENCH_WARMUP` seconds of warm-up before each measurement, discarded (default 1)
- * - `BENCH_ROUNDS` rounds (default 3)
+ * - `BENCH_DURATION` seconds measured per scenario and round (default 2)
+ * - `BENCH_WARMUP` seconds of warm-up before each measurement, discarded (default 0.5)
+ * - `BENCH_ROUNDS` rounds (default 5; more, shorter rounds resist bursts of load from neighbours)
  * - `BENCH_CONNECTIONS` concurrent connections (default 50)
  * - `BENCH_SESSIONS` distinct sessions the requests rotate over (default 500)
  * - `BENCH_ONLY` comma-separated parts of contender names (`tessera-node,redis`); the ceilings and
@@ -99,9 +99,9 @@ export function configFromEnv(): BenchConfig {
     if (!allScenarios.includes(s as Scenario)) throw new Error(`unknown scenario ${s}`);
   }
   return {
-    duration: envNumber('BENCH_DURATION', 3),
-    warmup: envNumber('BENCH_WARMUP', 1),
-    rounds: Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 3))),
+    duration: envNumber('BENCH_DURATION', 2),
+    warmup: envNumber('BENCH_WARMUP', 0.5),
+    rounds: Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 5))),
     connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 50))),
     sessions: Math.max(1, Math.round(envNumber('BENCH_SESSIONS', 500))),
     only: list(process.env['BENCH_ONLY']),
@@ -419,6 +419,23 @@ export function figures(result: BenchResult): Map<string, Figure> {
   return out;
 }
 
+/**
+ * How `a` compares with `b` in one scenario: the median of the per-round ratios. Two rows of one
+ * round ran minutes apart at most, so a burst of load on the shared machine that hit one round
+ * skews one ratio instead of both medians.
+ */
+export function ratio(result: BenchResult, a: string, b: string): number | null {
+  const rowOf = (key: string) => result.rows.find((r) => `${r.contender}/${r.scenario}` === key);
+  const x = rowOf(a)?.samples;
+  const y = rowOf(b)?.samples;
+  if (!x?.length || !y?.length) return null;
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (y[i]!.rps > 0) ratios.push(x[i]!.rps / y[i]!.rps);
+  }
+  return ratios.length ? median(ratios) : null;
+}
+
 interface Target {
   readonly what: string;
   readonly measured: number | null;
@@ -428,19 +445,15 @@ interface Target {
 
 /** The targets of issue 8 that the HTTP run can judge (memory per session is micro.ts's). */
 export function targets(result: BenchResult): Target[] {
-  const f = figures(result);
-  const ratio = (a: string, b: string) => {
-    const x = f.get(a)?.rps;
-    const y = f.get(b)?.rps;
-    return x && y ? x / y : null;
-  };
+  const between = (a: string, b: string) => ratio(result, a, b);
+
   const out: Target[] = [];
   const tesseraMemory = contenders.filter(
     (c) => c.name.startsWith('tessera-') && c.store === 'memory',
   );
   for (const c of tesseraMemory) {
     const ceiling = ceilingOf(c);
-    const r = ratio(`${c.name}/read`, `${ceiling}/read`);
+    const r = between(`${c.name}/read`, `${ceiling}/read`);
     out.push({
       what: `${c.name} read vs ${ceiling}`,
       measured: r === null ? null : r * 100,
@@ -451,14 +464,14 @@ export function targets(result: BenchResult): Target[] {
   for (const c of tesseraMemory) {
     out.push({
       what: `${c.name} read vs ${c.peer}`,
-      measured: ratio(`${c.name}/read`, `${c.peer}/read`),
+      measured: between(`${c.name}/read`, `${c.peer}/read`),
       goal: 2,
       unit: '×',
     });
   }
   for (const c of contenders.filter((x) => x.name.startsWith('tessera-'))) {
     const ceiling = ceilingOf(c);
-    const r = ratio(`${c.name}/idle`, `${ceiling}/idle`);
+    const r = between(`${c.name}/idle`, `${ceiling}/idle`);
     out.push({
       what: `${c.name} idle vs ${ceiling}`,
       measured: r === null ? null : r * 100,
@@ -474,7 +487,7 @@ export function targets(result: BenchResult): Target[] {
     ] as const) {
       out.push({
         what: `${c.name} ${scenario} vs express-session-redis`,
-        measured: ratio(`${c.name}/${scenario}`, `express-session-redis/${scenario}`),
+        measured: between(`${c.name}/${scenario}`, `express-session-redis/${scenario}`),
         goal,
         unit: '×',
       });
@@ -483,7 +496,7 @@ export function targets(result: BenchResult): Target[] {
   for (const scenario of ['read', 'write'] as const) {
     out.push({
       what: `tessera-node-cookie ${scenario} vs iron-session-node`,
-      measured: ratio(`tessera-node-cookie/${scenario}`, `iron-session-node/${scenario}`),
+      measured: between(`tessera-node-cookie/${scenario}`, `iron-session-node/${scenario}`),
       goal: 5,
       unit: '×',
     });
@@ -506,6 +519,8 @@ export function markdown(result: BenchResult): string {
     `Run ${meta.date} · Node ${meta.node} · ${meta.cpus} × ${meta.cpuModel} · ${meta.memoryGiB} GiB · ` +
       `${c.rounds} rounds × ${c.amount ?? `${c.duration} s`} (warm-up ${c.warmup} s) · ${c.connections} connections · ${c.sessions} sessions`,
     '',
+    'req/s and p99: medians over the rounds. vs ceiling / vs peer: median of the per-round ratios.',
+    '',
   );
   const present = contenders.filter((x) => result.rows.some((r) => r.contender === x.name));
   for (const scenario of c.scenarios) {
@@ -514,17 +529,15 @@ export function markdown(result: BenchResult): string {
     lines.push('|---|---|--:|--:|--:|--:|');
     for (const x of present) {
       const own = f.get(`${x.name}/${scenario}`);
-      const ceiling = f.get(`${ceilingOf(x)}/${scenario}`);
-      const peer = x.peer ? f.get(`${x.peer}/${scenario}`) : undefined;
       const row = result.rows.find((r) => r.contender === x.name && r.scenario === scenario);
       const bad = row?.samples.some((s) => s.non2xx || s.errors) ? ' ⚠ non-2xx' : '';
+      const toCeiling = ratio(result, `${x.name}/${scenario}`, `${ceilingOf(x)}/${scenario}`);
+      const toPeer = x.peer
+        ? ratio(result, `${x.name}/${scenario}`, `${x.peer}/${scenario}`)
+        : null;
       const vsCeiling =
-        x.store === 'none'
-          ? '100 %'
-          : own && ceiling
-            ? `${fmt((own.rps / ceiling.rps) * 100)} %`
-            : '–';
-      const vsPeer = own && peer ? `${fmt(own.rps / peer.rps, 2)}× ${x.peer}` : '';
+        x.store === 'none' ? '100 %' : toCeiling === null ? '–' : `${fmt(toCeiling * 100)} %`;
+      const vsPeer = toPeer === null ? '' : `${fmt(toPeer, 2)}× ${x.peer}`;
       lines.push(
         `| ${x.name} | ${x.library} | ${fmt(own?.rps)}${bad} | ${fmt(own?.p99, 1)} | ${vsCeiling} | ${vsPeer} |`,
       );
