@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionError, SessionStoreError } from '../errors.ts';
+import { SessionError } from '../errors.ts';
+import { asSessionError } from '../lib/as-session-error.ts';
 import { holdUntilCommitted, sendSessionError } from '../lib/hold-response.ts';
 import type { Sessions } from '../manager.ts';
 import type { Session } from '../session.ts';
@@ -73,12 +74,6 @@ export function requestInfo(req: IncomingMessage, trustProxy: boolean) {
     userAgent: req.headers['user-agent'],
     ip: forwardedFor || req.socket.remoteAddress,
   };
-}
-
-function asSessionError(err: unknown): SessionError {
-  return err instanceof SessionError
-    ? err
-    : new SessionStoreError('session commit failed', { cause: err });
 }
 
 /**
