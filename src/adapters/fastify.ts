@@ -68,10 +68,14 @@ function applyHeaders(reply: FastifyReply, headers: ReadonlyArray<readonly [stri
 
 const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options, done) => {
   const { sessions } = options ?? {};
-  if (typeof sessions?.request !== 'function')
-    throw new SessionConfigError(
-      'tessera/fastify: register the plugin with { sessions }, the object createSessions() returns',
+  if (typeof sessions?.request !== 'function') {
+    done(
+      new SessionConfigError(
+        'tessera/fastify: register the plugin with { sessions }, the object createSessions() returns',
+      ),
     );
+    return;
+  }
   fastify.decorateRequest('session', null as unknown as LoadSession<AppSessionData>);
   fastify.decorateRequest(kState, null);
 
