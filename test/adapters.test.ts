@@ -2,7 +2,7 @@
  * The same behaviour through every adapter: one suite, parameterised by framework, over real
  * HTTP against the real framework, holding DESIGN.md's musts (fresh session on a bad cookie,
  * regenerate on login, logout kills the session server-side, concurrent requests all kept, no
- * resurrection, 503 on a store outage, headers), then the CSRF guard of each adapter that has one.
+ * resurrection, 503 on a store outage, headers), then the CSRF guard of each adapter.
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import {
   fetchApp,
   type Hooks,
   honoApp,
-  node,
+  nodeApp,
 } from './support/adapter-apps.ts';
 import { Browser } from './support/http.ts';
 import { counted, writes } from './support/stores.ts';
@@ -50,7 +50,7 @@ const state = async (b: Browser, cookie?: string) =>
 const cookieValue = (b: Browser) => b.jar.get('sid')!;
 
 const adapters: Array<[string, AppFactory]> = [
-  ['node:http', node],
+  ['node:http', nodeApp(false)],
   ['express', expressApp(false)],
   ['fastify', fastifyApp(false)],
   ['hono', honoApp(false)],
@@ -198,6 +198,7 @@ describe.each(adapters)('%s', (_name, factory) => {
 });
 
 const guarded: Array<[string, AppFactory]> = [
+  ['node:http', nodeApp(true)],
   ['express', expressApp(true)],
   ['fastify', fastifyApp(true)],
   ['hono', honoApp(true)],

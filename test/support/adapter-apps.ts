@@ -17,7 +17,7 @@ import * as tExpress from '../../src/adapters/express.ts';
 import * as tFastify from '../../src/adapters/fastify.ts';
 import { withSessions as withFetchSessions } from '../../src/adapters/fetch.ts';
 import * as tHono from '../../src/adapters/hono.ts';
-import { withSessions } from '../../src/adapters/node.ts';
+import { checkCsrf, withSessions } from '../../src/adapters/node.ts';
 import { CsrfError } from '../../src/errors.ts';
 import type { Sessions } from '../../src/manager.ts';
 import type { Session } from '../../src/session.ts';
@@ -91,43 +91,47 @@ async function readForm(req: AsyncIterable<Buffer>): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-export const node: AppFactory = async (sessions, hooks) =>
-  listen(
-    withSessions(
-      sessions,
-      async (req, res, load) => {
-        const url = new URL(req.url ?? '/', 'http://x');
-        const json = (status: number, body: unknown) => {
-          res.statusCode = status;
-          res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify(body));
-        };
-        const q = url.searchParams;
-        const form = req.method === 'POST' ? await readForm(req) : new URLSearchParams();
-        switch (`${req.method} ${url.pathname}`) {
-          case 'GET /idle':
-            return res.end('idle');
-          case 'GET /state':
-            return json(200, await routes.state(load));
-          case 'POST /views':
-            return json(200, await routes.views(load));
-          case 'POST /likes':
-            return json(200, await routes.like(load, q.get('item') ?? form.get('item')));
-          case 'POST /slow-like':
-            return json(200, await routes.slowLike(load, hooks));
-          case 'POST /login':
-            return json(200, await routes.login(load, q.get('user')));
-          case 'POST /logout':
-            return json(200, await routes.logout(load));
-          case 'POST /boom':
-            return json(200, await routes.boom(load));
-          default:
-            return json(404, {});
-        }
-      },
-      { onError: () => {} },
-    ),
-  );
+export function nodeApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) =>
+    listen(
+      withSessions(
+        sessions,
+        async (req, res, load) => {
+          const url = new URL(req.url ?? '/', 'http://x');
+          const json = (status: number, body: unknown) => {
+            res.statusCode = status;
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify(body));
+          };
+          const q = url.searchParams;
+          const form = req.method === 'POST' ? await readForm(req) : new URLSearchParams();
+          if (csrf && req.method === 'POST')
+            checkCsrf(req, await load(), { formToken: form.get('_csrf') });
+          switch (`${req.method} ${url.pathname}`) {
+            case 'GET /idle':
+              return res.end('idle');
+            case 'GET /state':
+              return json(200, await routes.state(load));
+            case 'POST /views':
+              return json(200, await routes.views(load));
+            case 'POST /likes':
+              return json(200, await routes.like(load, q.get('item') ?? form.get('item')));
+            case 'POST /slow-like':
+              return json(200, await routes.slowLike(load, hooks));
+            case 'POST /login':
+              return json(200, await routes.login(load, q.get('user')));
+            case 'POST /logout':
+              return json(200, await routes.logout(load));
+            case 'POST /boom':
+              return json(200, await routes.boom(load));
+            default:
+              return json(404, {});
+          }
+        },
+        { onError: () => {} },
+      ),
+    );
+}
 
 export function expressApp(csrf: boolean): AppFactory {
   return async (sessions, hooks) => {
