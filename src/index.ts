@@ -27,11 +27,13 @@ export type {
 } from './manager.ts';
 export { type CookieOptions, defaults, type SessionsOptions } from './options.ts';
 export {
+  type AppSessionData,
   type ArrayKeys,
   type Flash,
   type NumberKeys,
   Session,
   type SessionData,
+  type SessionTypes,
 } from './session.ts';
 export { createSessions } from './sessions.ts';
 export type {

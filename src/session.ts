@@ -15,6 +15,32 @@ import type { AtomicOp, JsonValue, SessionRecord } from './store.ts';
  */
 export type SessionData = Record<string, unknown>;
 
+/**
+ * Declare your session data once for the adapters that type the request by declaration merging
+ * (Express's `req.session()`, Fastify's `request.session()`): add a `data` member.
+ *
+ * @example
+ * ```ts
+ * declare module 'tessera' {
+ *   interface SessionTypes { data: { views: number; cart: string[] } }
+ * }
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: an empty interface is what users augment.
+export interface SessionTypes {}
+
+/**
+ * The data type declared in {@link SessionTypes}, or {@link SessionData} when none is.
+ *
+ * @example
+ * ```ts
+ * const load: () => Promise<Session<AppSessionData>> = req.session;
+ * ```
+ */
+export type AppSessionData = SessionTypes extends { data: infer D extends object }
+  ? D
+  : SessionData;
+
 type KeyOf<D> = Extract<keyof D, string>;
 /**
  * Keys of `D` whose values are arrays (the targets of `push`/`pull`).

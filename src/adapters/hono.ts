@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { CsrfError, SessionError, SessionStoreError } from '../errors.ts';
+import { CsrfError, SessionError } from '../errors.ts';
+import { asSessionError } from '../lib/as-session-error.ts';
 import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
+import { sessionErrorResponse, withSessionHeaders } from '../lib/web-response.ts';
 import type { RequestInfo, Sessions } from '../manager.ts';
 import type { Session, SessionData } from '../session.ts';
 
@@ -44,11 +46,8 @@ export interface HonoSessionOptions {
   readonly trustProxy?: boolean;
 }
 
-function errorResponse(c: Context, err: SessionError): Response {
-  const message = err.status === 503 ? 'session store unavailable' : err.message;
-  return c.json({ error: err.code, message }, err.status as 403 | 500 | 503, {
-    'cache-control': 'no-store',
-  });
+function errorResponse(_c: Context, err: SessionError): Response {
+  return sessionErrorResponse(err);
 }
 
 function info(c: Context, trustProxy: boolean): RequestInfo {
@@ -105,31 +104,10 @@ export function sessionMiddleware<Data extends object>(
     try {
       ({ headers } = await rs.commit());
     } catch (err) {
-      const sessionError =
-        err instanceof SessionError
-          ? err
-          : new SessionStoreError('session commit failed', { cause: err });
-      c.res = errorResponse(c, sessionError);
+      c.res = errorResponse(c, asSessionError(err));
       return;
     }
-    if (headers.length === 0) return;
-    let res = c.res;
-    try {
-      res.headers.append('x-tessera-probe', '1');
-      res.headers.delete('x-tessera-probe');
-    } catch {
-      res = new Response(res.body, res); // a response with immutable headers (e.g. from fetch())
-    }
-    for (const [name, value] of headers) {
-      if (name === 'set-cookie') res.headers.append(name, value);
-      else if (name === 'vary') {
-        const vary = res.headers.get('vary');
-        if (!vary) res.headers.set('vary', value);
-        else if (!/(^|,)\s*(\*|cookie)\s*(,|$)/i.test(vary))
-          res.headers.set('vary', `${vary}, ${value}`);
-      } else res.headers.set(name, value);
-    }
-    c.res = res;
+    c.res = withSessionHeaders(c.res, headers);
   };
 }
 
@@ -202,3 +180,9 @@ export function csrfProtection<Data extends object>(
     return next();
   };
 }
+
+export {
+  type FetchAdapterOptions,
+  type FetchSessionHandler,
+  withSessions,
+} from './fetch.ts';

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionError, SessionStoreError } from '../errors.ts';
+import { CsrfError, SessionError } from '../errors.ts';
+import { asSessionError } from '../lib/as-session-error.ts';
+import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
 import { holdUntilCommitted, sendSessionError } from '../lib/hold-response.ts';
 import type { Sessions } from '../manager.ts';
 import type { Session } from '../session.ts';
@@ -75,12 +77,6 @@ export function requestInfo(req: IncomingMessage, trustProxy: boolean) {
   };
 }
 
-function asSessionError(err: unknown): SessionError {
-  return err instanceof SessionError
-    ? err
-    : new SessionStoreError('session commit failed', { cause: err });
-}
-
 /**
  * Wrap a node:http handler. The handler gets a third argument that loads the session on first
  * call; the store write completes before the response head is written; a store failure answers
@@ -135,4 +131,60 @@ export function withSessions<Data extends object>(
 
 function defaultOnError(err: unknown): void {
   console.error('tessera/node: the handler threw', err);
+}
+
+/**
+ * Options of {@link checkCsrf}.
+ *
+ * @example
+ * ```ts
+ * checkCsrf(req, session, { formToken: form.get('_csrf'), trustedOrigins: ['https://admin.example.com'] });
+ * ```
+ */
+export interface NodeCsrfOptions extends Omit<CsrfGuardOptions, 'field'> {
+  /** The `_csrf` field of the form the handler parsed, when the header is absent. */
+  readonly formToken?: unknown;
+  /** Believe `X-Forwarded-Proto`/`X-Forwarded-Host` for this app's own origin. Default `false`. */
+  readonly trustProxy?: boolean;
+}
+
+/**
+ * CSRF check for a node:http handler, the same as the framework guards: on a state-changing
+ * method, the `Origin` / `Sec-Fetch-Site` must be this app's (or trusted) and the token
+ * (`x-csrf-token` header, else `formToken` from the form the handler parsed) must verify for
+ * this session. Throws `CsrfError`, which `withSessions` answers with 403 `ERR_SESSION_CSRF`.
+ *
+ * @example
+ * ```ts
+ * createServer(withSessions(sessions, async (req, res, load) => {
+ *   const session = await load();
+ *   const form = new URLSearchParams(await text(req));
+ *   checkCsrf(req, session, { formToken: form.get('_csrf') });
+ *   // … the state change
+ * }));
+ * ```
+ */
+export function checkCsrf(
+  req: IncomingMessage,
+  session: Pick<Session<object>, 'verifyCsrfToken'>,
+  options: NodeCsrfOptions = {},
+): void {
+  if (isSafeMethod(req.method ?? 'GET')) return;
+  const { trustedOrigins = [], header = 'x-csrf-token', formToken, trustProxy = false } = options;
+  const forwardedProto = trustProxy
+    ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim()
+    : undefined;
+  const forwardedHost = trustProxy
+    ? firstHeader(req.headers['x-forwarded-host'])?.split(',')[0]?.trim()
+    : undefined;
+  const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
+  const self = `${forwardedProto || (encrypted ? 'https' : 'http')}://${forwardedHost || req.headers.host}`;
+  const facts = {
+    origin: req.headers.origin,
+    secFetchSite: firstHeader(req.headers['sec-fetch-site']),
+    self,
+  };
+  if (!originAllowed(facts, trustedOrigins)) throw new CsrfError('cross-origin request refused');
+  const token = firstHeader(req.headers[header.toLowerCase()]) ?? formToken;
+  if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
 }

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { SessionError } from '../errors.ts';
+import { mergeVary } from './vary.ts';
+import { sessionErrorBody } from './web-response.ts';
 
 type Held = 'writeHead' | 'write' | 'end' | 'flushHeaders';
 const HELD: readonly Held[] = ['writeHead', 'write', 'end', 'flushHeaders'];
@@ -13,10 +15,8 @@ export function applyHeaders(
     if (name === 'set-cookie') res.appendHeader('set-cookie', value);
     else if (name === 'vary') {
       const current = res.getHeader('vary');
-      const list = current === undefined ? '' : String(current);
-      if (list === '') res.setHeader('vary', value);
-      else if (!/(^|,)\s*(\*|cookie)\s*(,|$)/i.test(list))
-        res.setHeader('vary', `${list}, ${value}`);
+      const vary = mergeVary(current === undefined ? undefined : String(current), value);
+      if (vary !== undefined) res.setHeader('vary', vary);
     } else res.setHeader(name, value);
   }
 }
@@ -31,12 +31,7 @@ export function sendSessionError(res: ServerResponse, err: SessionError): void {
   res.statusCode = err.status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
-  res.end(
-    JSON.stringify({
-      error: err.code,
-      message: err.status === 503 ? 'session store unavailable' : err.message,
-    }),
-  );
+  res.end(sessionErrorBody(err));
 }
 
 /**

@@ -2,7 +2,14 @@ import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
-/** Options of {@link postgresStore}. Give `pool` or `connectionString`. */
+/**
+ * Options of {@link postgresStore}. Give `pool` or `connectionString`.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresStoreOptions = { pool: new pg.Pool(), table: 'sessions' };
+ * ```
+ */
 export interface PostgresStoreOptions {
   /** Your `pg.Pool` (tessera will not end it). */
   readonly pool?: Pool;
@@ -21,7 +28,14 @@ export interface PostgresStoreOptions {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-/** The schema version this release writes; a later release migrates from it. */
+/**
+ * The schema version this release writes; a later release migrates from it.
+ *
+ * @example
+ * ```ts
+ * console.log(`tessera PostgreSQL schema v${POSTGRES_SCHEMA_VERSION}`);
+ * ```
+ */
 export const POSTGRES_SCHEMA_VERSION = 1;
 
 /**

@@ -4,7 +4,14 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { CREATE, DESTROY, INDEX_ADD, TOUCH, UPDATE } from '../lib/redis-scripts.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
-/** Options of {@link redisStore}. */
+/**
+ * Options of {@link redisStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { client: new Redis(), prefix: 'myapp:sess:' };
+ * ```
+ */
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster` client (yours: tessera never quits it). */
   readonly client: Redis | Cluster;

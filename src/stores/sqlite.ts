@@ -3,7 +3,14 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { applyDelta } from '../lib/ops.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
-/** Options of {@link sqliteStore}. Give `path` or `database`. */
+/**
+ * Options of {@link sqliteStore}. Give `path` or `database`.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteStoreOptions = { path: './data/sessions.db', sweepInterval: 60_000 };
+ * ```
+ */
 export interface SqliteStoreOptions {
   /** Database file (created if missing; its folder must exist), or `':memory:'`. */
   readonly path?: string;
@@ -20,7 +27,14 @@ export interface SqliteStoreOptions {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-/** The schema version this release writes; a later release migrates from it. */
+/**
+ * The schema version this release writes; a later release migrates from it.
+ *
+ * @example
+ * ```ts
+ * console.log(`tessera SQLite schema v${SQLITE_SCHEMA_VERSION}`);
+ * ```
+ */
 export const SQLITE_SCHEMA_VERSION = 1;
 
 /**

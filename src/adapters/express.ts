@@ -1,0 +1,192 @@
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { CsrfError, SessionError } from '../errors.ts';
+import { asSessionError } from '../lib/as-session-error.ts';
+import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
+import { holdUntilCommitted } from '../lib/hold-response.ts';
+import { sessionErrorBody } from '../lib/web-response.ts';
+import type { Sessions } from '../manager.ts';
+import type { AppSessionData, Session } from '../session.ts';
+
+/**
+ * The lazy session getter on `req.session`: no store I/O until it is called.
+ *
+ * @example
+ * ```ts
+ * app.get('/', async (req, res) => { const s = await req.session(); res.send(s.id); });
+ * ```
+ */
+export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+
+declare global {
+  namespace Express {
+    interface Request {
+      /**
+       * Load this request's session (one store read on first call, the same object after).
+       * Set by tessera's `sessionMiddleware`; typed by `declare module 'tessera' { interface
+       * SessionTypes { data: MyData } }`.
+       */
+      session: LoadSession<AppSessionData>;
+    }
+  }
+}
+
+/** Nothing to write: what a failed (5xx) response commits. */
+const NOTHING = Promise.resolve({ headers: [] as const });
+
+/**
+ * Express middleware (Express 5): `req.session()` loads the session on first call. The store
+ * write completes before the response head is sent; a store failure is passed to Express's
+ * error handling as a `SessionStoreError` (status 503), with the handler's headers dropped. A
+ * response with a 5xx status commits nothing: a handler that failed half-way saves nothing.
+ *
+ * The request's protocol and address come from `req.secure` and `req.ip`, so behind a reverse
+ * proxy set Express's own `app.set('trust proxy', …)` (needed for `cookie.secure: 'auto'`).
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createSessions, memoryStore } from 'tessera';
+ * import { sessionErrors, sessionMiddleware } from 'tessera/express';
+ *
+ * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
+ * const app = express();
+ * app.use(sessionMiddleware(sessions));
+ * app.get('/', async (req, res) => {
+ *   const session = await req.session();
+ *   res.send(`views: ${session.increment('views')}`);
+ * });
+ * app.use(sessionErrors());
+ * app.listen(3000);
+ * ```
+ */
+export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>): RequestHandler {
+  if (typeof sessions?.request !== 'function')
+    throw new TypeError(
+      'tessera/express: sessionMiddleware(sessions) needs the object createSessions() returns',
+    );
+  return function tesseraSession(req, res, next) {
+    const rs = sessions.request({
+      cookie: req.headers.cookie,
+      secure: req.secure,
+      userAgent: req.headers['user-agent'],
+      ip: req.ip,
+    });
+    let held = false;
+    const load = () => {
+      if (!held) {
+        held = true;
+        // Express has no hook before the head is written: the response's writes are held until
+        // the commit is done (see hold-response.ts), as express-session does.
+        holdUntilCommitted(
+          res,
+          () => (res.statusCode >= 500 ? NOTHING : rs.commit()),
+          (err) => {
+            for (const name of res.getHeaderNames()) res.removeHeader(name);
+            res.statusCode = 200;
+            next(asSessionError(err));
+          },
+        );
+      }
+      return rs.session();
+    };
+    req.session = load as unknown as LoadSession<AppSessionData>;
+    next();
+  };
+}
+
+/**
+ * An Express error handler for tessera's errors: answers `err.status` (403 for CSRF, 503 when
+ * the store is down) with `{ "error": code, "message": … }` as JSON, and passes anything else on.
+ * Register it after your routes.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionErrors());
+ * app.use((err, req, res, next) => { res.status(500).send('Something broke') });
+ * ```
+ */
+export function sessionErrors(): ErrorRequestHandler {
+  return function tesseraSessionErrors(err, _req, res, next) {
+    if (!(err instanceof SessionError) || res.headersSent) return next(err);
+    res
+      .status(err.status)
+      .set({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+      .send(sessionErrorBody(err));
+  };
+}
+
+/**
+ * Options of {@link csrfProtection}.
+ *
+ * @example
+ * ```ts
+ * app.use(csrfProtection({ trustedOrigins: ['https://admin.example.com'] }));
+ * ```
+ */
+export interface ExpressCsrfOptions extends CsrfGuardOptions {
+  /** Largest urlencoded body the guard reads itself when no body parser ran first. Default 1 MiB. */
+  readonly bodyLimit?: number;
+}
+
+const FORM = /^application\/x-www-form-urlencoded\b/i;
+
+async function formToken(req: Request, field: string, limit: number): Promise<unknown> {
+  const body: unknown = req.body;
+  if (body && typeof body === 'object') return (body as Record<string, unknown>)[field];
+  // No parser ran yet: read the urlencoded body here and leave it parsed on req.body, where
+  // express.urlencoded() (which skips a body already read) and the handler find it. A multipart
+  // body cannot be read twice: run multer before the guard, or send the x-csrf-token header.
+  if (!FORM.test(req.headers['content-type'] ?? '') || req.readableEnded) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new CsrfError('form body too large to read the CSRF token from');
+    chunks.push(chunk);
+  }
+  const fields = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  req.body = fields;
+  return fields[field];
+}
+
+/**
+ * CSRF protection for state-changing requests (POST, PUT, PATCH, DELETE): the `Origin` /
+ * `Sec-Fetch-Site` must be this app's (or trusted), and the request must carry
+ * `session.csrfToken()` in the `x-csrf-token` header or the `_csrf` form field. A refusal is a
+ * `CsrfError` (403, `ERR_SESSION_CSRF`) passed to Express's error handling. Use after
+ * `sessionMiddleware`; for multipart forms, after your multipart parser (e.g. multer).
+ *
+ * @example
+ * ```ts
+ * app.use(express.urlencoded());
+ * app.use(sessionMiddleware(sessions));
+ * app.use(csrfProtection());
+ * app.get('/form', async (req, res) => {
+ *   res.send(`<form method="post"><input type="hidden" name="_csrf" value="${(await req.session()).csrfToken()}"></form>`);
+ * });
+ * ```
+ */
+export function csrfProtection(options: ExpressCsrfOptions = {}): RequestHandler {
+  const {
+    trustedOrigins = [],
+    field = '_csrf',
+    header = 'x-csrf-token',
+    bodyLimit = 1 << 20,
+  } = options;
+  return async function tesseraCsrf(req, _res, next) {
+    if (isSafeMethod(req.method)) return next();
+    try {
+      // req.protocol and req.host follow Express's 'trust proxy' setting.
+      const self = `${req.protocol}://${req.host}`;
+      const facts = { origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site'), self };
+      if (!originAllowed(facts, trustedOrigins))
+        throw new CsrfError('cross-origin request refused');
+      const token = req.get(header) ?? (await formToken(req, field, bodyLimit));
+      const session = await req.session();
+      if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}

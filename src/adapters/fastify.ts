@@ -1,0 +1,197 @@
+import type {
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { CsrfError, SessionConfigError } from '../errors.ts';
+import { asSessionError } from '../lib/as-session-error.ts';
+import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
+import { mergeVary } from '../lib/vary.ts';
+import type { RequestSession, Sessions } from '../manager.ts';
+import type { AppSessionData, Session } from '../session.ts';
+
+/**
+ * The lazy session getter on `request.session`: no store I/O until it is called.
+ *
+ * @example
+ * ```ts
+ * app.get('/', async (request) => (await request.session()).id);
+ * ```
+ */
+export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Load this request's session (one store read on first call, the same object after).
+     * Typed by `declare module 'tessera' { interface SessionTypes { data: MyData } }`.
+     */
+    session: LoadSession<AppSessionData>;
+  }
+}
+
+/**
+ * Options of the {@link tesseraSessions} plugin.
+ *
+ * @example
+ * ```ts
+ * await app.register(tesseraSessions, { sessions });
+ * ```
+ */
+export interface FastifySessionsOptions {
+  /** What `createSessions()` returned. Required. */
+  // biome-ignore lint/suspicious/noExplicitAny: any data type; requests see AppSessionData.
+  readonly sessions: Sessions<any>;
+}
+
+interface RequestState {
+  readonly rs: RequestSession<object>;
+  /** The handler failed, or the commit already ran: the next onSend writes nothing. */
+  done: boolean;
+}
+
+const kState = Symbol('tessera.state');
+type WithState = FastifyRequest & { [kState]?: RequestState };
+
+function applyHeaders(reply: FastifyReply, headers: ReadonlyArray<readonly [string, string]>) {
+  for (const [name, value] of headers) {
+    // Fastify keeps every set-cookie value given to reply.header() (it does not replace them).
+    if (name === 'vary') {
+      const current = reply.getHeader('vary');
+      const vary = mergeVary(current === undefined ? undefined : String(current), value);
+      if (vary !== undefined) reply.header('vary', vary);
+    } else reply.header(name, value);
+  }
+}
+
+const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options, done) => {
+  const { sessions } = options ?? {};
+  if (typeof sessions?.request !== 'function') {
+    done(
+      new SessionConfigError(
+        'tessera/fastify: register the plugin with { sessions }, the object createSessions() returns',
+      ),
+    );
+    return;
+  }
+  fastify.decorateRequest('session', null as unknown as LoadSession<AppSessionData>);
+  fastify.decorateRequest(kState, null);
+
+  fastify.addHook('onRequest', function tesseraOpen(request, _reply, next) {
+    // request.protocol and request.ip follow Fastify's own trustProxy option.
+    const rs = sessions.request({
+      cookie: request.headers.cookie,
+      secure: request.protocol === 'https',
+      userAgent: request.headers['user-agent'],
+      ip: request.ip,
+    });
+    (request as WithState)[kState] = { rs, done: false };
+    request.session = () => rs.session();
+    next();
+  });
+
+  // A handler that failed commits nothing, whatever the error handler then answers.
+  fastify.addHook('onError', function tesseraFailed(request, _reply, _err, next) {
+    const state = (request as WithState)[kState];
+    if (state) state.done = true;
+    next();
+  });
+
+  // onSend runs before the head is written: the one place to commit and add the cookie.
+  fastify.addHook('onSend', async function tesseraCommit(request, reply, payload) {
+    const state = (request as WithState)[kState];
+    if (!state || state.done || !state.rs.loaded) return payload;
+    state.done = true;
+    if (reply.statusCode >= 500) return payload;
+    try {
+      applyHeaders(reply, (await state.rs.commit()).headers);
+    } catch (err) {
+      // Thrown from onSend, the error goes through Fastify's error handler (503 by its status).
+      for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+      throw asSessionError(err);
+    }
+    return payload;
+  });
+  done();
+};
+
+/**
+ * The Fastify plugin (Fastify 5): `request.session()` loads the session on first call; the
+ * store write happens in `onSend`, before the head is written. A store failure goes to
+ * Fastify's error handler as a `SessionStoreError` (status 503, code
+ * `ERR_SESSION_STORE_UNAVAILABLE`); a request whose handler failed, or whose answer is a 5xx,
+ * commits nothing. Protocol and address come from `request.protocol`/`request.ip`, so behind a
+ * reverse proxy create Fastify with `trustProxy` (needed for `cookie.secure: 'auto'`).
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createSessions, memoryStore } from 'tessera';
+ * import { tesseraSessions } from 'tessera/fastify';
+ *
+ * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
+ * const app = Fastify();
+ * await app.register(tesseraSessions, { sessions });
+ * app.get('/', async (request) => {
+ *   const session = await request.session();
+ *   return { views: session.increment('views') };
+ * });
+ * await app.listen({ port: 3000 });
+ * ```
+ */
+export const tesseraSessions = fp(plugin, { fastify: '5.x', name: 'tessera' });
+
+/**
+ * Options of {@link csrfProtection}.
+ *
+ * @example
+ * ```ts
+ * app.addHook('preHandler', csrfProtection({ trustedOrigins: ['https://admin.example.com'] }));
+ * ```
+ */
+export type FastifyCsrfOptions = CsrfGuardOptions;
+
+function formField(body: unknown, field: string): unknown {
+  if (!body || typeof body !== 'object') return undefined;
+  const value = (body as Record<string, unknown>)[field];
+  // @fastify/multipart with attachFieldsToBody gives { value } objects.
+  if (value && typeof value === 'object' && 'value' in value) return value.value;
+  return value;
+}
+
+/**
+ * CSRF protection as a `preHandler` hook, for state-changing requests (POST, PUT, PATCH,
+ * DELETE): the `Origin` / `Sec-Fetch-Site` must be this app's (or trusted), and the request must
+ * carry `session.csrfToken()` in the `x-csrf-token` header or the `_csrf` field of the parsed
+ * body (urlencoded with `@fastify/formbody`, multipart with `@fastify/multipart`'s
+ * `attachFieldsToBody`). A refusal throws `CsrfError` (403, `ERR_SESSION_CSRF`).
+ *
+ * @example
+ * ```ts
+ * await app.register(formbody);
+ * await app.register(tesseraSessions, { sessions });
+ * app.addHook('preHandler', csrfProtection());
+ * ```
+ */
+export function csrfProtection(options: FastifyCsrfOptions = {}): preHandlerAsyncHookHandler {
+  const { trustedOrigins = [], field = '_csrf', header = 'x-csrf-token' } = options;
+  return async function tesseraCsrf(request) {
+    if (isSafeMethod(request.method)) return;
+    // request.protocol and request.host follow Fastify's trustProxy option.
+    const self = `${request.protocol}://${request.host}`;
+    const origin = request.headers.origin;
+    const secFetchSite = request.headers['sec-fetch-site'];
+    if (
+      !originAllowed(
+        { origin, secFetchSite: String(secFetchSite ?? '') || undefined, self },
+        trustedOrigins,
+      )
+    )
+      throw new CsrfError('cross-origin request refused');
+    const token = request.headers[header] ?? formField(request.body, field);
+    const session = await request.session();
+    if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
+  };
+}

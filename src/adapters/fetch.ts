@@ -1,0 +1,108 @@
+import { SessionError } from '../errors.ts';
+import { asSessionError } from '../lib/as-session-error.ts';
+import { sessionErrorResponse, withSessionHeaders } from '../lib/web-response.ts';
+import type { RequestInfo, Sessions } from '../manager.ts';
+import type { Session } from '../session.ts';
+
+/**
+ * The lazy session getter handed to a fetch handler: no store I/O until it is called.
+ *
+ * @example
+ * ```ts
+ * const handler: FetchSessionHandler<MyData> = async (request, session) => Response.json((await session()).get('cart'));
+ * ```
+ */
+export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+
+/**
+ * A Web handler that also gets the session.
+ *
+ * @example
+ * ```ts
+ * const handler: FetchSessionHandler<{ views: number }> = async (_request, session) =>
+ *   new Response(String((await session()).increment('views')));
+ * ```
+ */
+export type FetchSessionHandler<Data extends object, Extra extends unknown[] = []> = (
+  request: Request,
+  session: LoadSession<Data>,
+  ...extra: Extra
+) => Response | Promise<Response>;
+
+/**
+ * Options of {@link withSessions}.
+ *
+ * @example
+ * ```ts
+ * Bun.serve({ fetch: withSessions(sessions, handler, { trustProxy: true }) });
+ * ```
+ */
+export interface FetchAdapterOptions {
+  /**
+   * Trust `X-Forwarded-Proto`/`X-Forwarded-For` from a reverse proxy (`secure: 'auto'`, the
+   * recorded IP). Default `false`: otherwise any client could claim HTTPS or an address.
+   */
+  readonly trustProxy?: boolean;
+  /** The client's address, if the runtime knows it (e.g. Deno's `info.remoteAddr`). */
+  readonly clientIp?: (request: Request) => string | undefined;
+}
+
+function requestInfo(request: Request, options: FetchAdapterOptions): RequestInfo {
+  const { trustProxy = false, clientIp } = options;
+  const headers = request.headers;
+  const proto = trustProxy ? headers.get('x-forwarded-proto')?.split(',')[0]?.trim() : undefined;
+  const forwardedFor = trustProxy
+    ? headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+    : undefined;
+  return {
+    cookie: headers.get('cookie'),
+    secure: proto ? proto === 'https' : new URL(request.url).protocol === 'https:',
+    userAgent: headers.get('user-agent') ?? undefined,
+    ip: forwardedFor || clientIp?.(request),
+  };
+}
+
+/**
+ * Wrap a fetch-style handler (`Request` → `Response`) for any runtime that speaks the Web API
+ * (Deno, Bun, Cloudflare-style workers, `@hono/node-server`'s `serve`). The session is loaded on
+ * the handler's first call of `session()`; after the handler returns, changes are committed
+ * (one store write) and the cookie headers added. A handler that throws commits nothing and its
+ * error propagates; a store failure answers 503 `{ "error": "ERR_SESSION_STORE_UNAVAILABLE" }`.
+ *
+ * @example
+ * ```ts
+ * import { createSessions, memoryStore } from 'tessera';
+ * import { withSessions } from 'tessera/fetch';
+ *
+ * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
+ * export default {
+ *   fetch: withSessions(sessions, async (request, session) => {
+ *     const s = await session();
+ *     return new Response(`views: ${s.increment('views')}`);
+ *   }),
+ * };
+ * ```
+ */
+export function withSessions<Data extends object, Extra extends unknown[] = []>(
+  sessions: Sessions<Data>,
+  handler: FetchSessionHandler<Data, Extra>,
+  options: FetchAdapterOptions = {},
+): (request: Request, ...extra: Extra) => Promise<Response> {
+  return async function tesseraFetchHandler(request, ...extra) {
+    const rs = sessions.request(requestInfo(request, options));
+    let res: Response;
+    try {
+      res = await handler(request, () => rs.session(), ...extra);
+    } catch (err) {
+      if (err instanceof SessionError) return sessionErrorResponse(err);
+      throw err;
+    }
+    if (!rs.loaded) return res;
+    try {
+      return withSessionHeaders(res, (await rs.commit()).headers);
+    } catch (err) {
+      await res.body?.cancel();
+      return sessionErrorResponse(asSessionError(err));
+    }
+  };
+}

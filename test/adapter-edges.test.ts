@@ -1,0 +1,106 @@
+/** Framework-specific edges of the Express and Fastify adapters, over real HTTP. */
+import express from 'express';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { csrfProtection, sessionErrors, sessionMiddleware } from '../src/adapters/express.ts';
+import { tesseraSessions } from '../src/adapters/fastify.ts';
+import { createSessions } from '../src/sessions.ts';
+import { memoryStore } from '../src/stores/memory.ts';
+import { Browser, listen } from './support/http.ts';
+
+let closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.map((c) => c()));
+  closers = [];
+});
+
+const sessions = () =>
+  createSessions<{ likes: string[] }>({
+    secrets: ['e'.repeat(32)],
+    store: memoryStore({ sweepInterval: 0 }),
+    cookie: { secure: 'auto' },
+  });
+
+describe('tessera/express', () => {
+  it('the CSRF guard reads an urlencoded body itself when no parser ran, and leaves it on req.body', async () => {
+    const app = express();
+    app.use(sessionMiddleware(sessions()));
+    app.use(csrfProtection());
+    app.get('/', async (req, res) => {
+      res.json({ token: (await req.session()).csrfToken() });
+    });
+    app.post('/likes', express.urlencoded(), async (req, res) => {
+      const s = await req.session();
+      s.push('likes' as never, req.body.item as never);
+      res.json({ body: req.body, likes: s.get('likes' as never) });
+    });
+    app.use(sessionErrors());
+    const server = await listen(app);
+    closers.push(server.close);
+    const browser = new Browser(server.url);
+    const { token } = (await browser.get('/')).json<{ token: string }>();
+    const r = await browser.post('/likes', `item=tea&_csrf=${encodeURIComponent(token)}`, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ body: { item: 'tea', _csrf: token }, likes: ['tea'] });
+  });
+
+  it('res.redirect and res.sendStatus go out after the commit, with the cookie', async () => {
+    const app = express();
+    app.use(sessionMiddleware(sessions()));
+    app.post('/go', async (req, res) => {
+      (await req.session()).push('likes' as never, 'x' as never);
+      res.redirect(303, '/done');
+    });
+    const server = await listen(app);
+    closers.push(server.close);
+    const r = await new Browser(server.url).post('/go');
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/done');
+    expect(r.setCookies).toHaveLength(1);
+  });
+
+  it('without sessionErrors(), Express answers a store outage with the error status 503', async () => {
+    const store = memoryStore({ sweepInterval: 0 });
+    const s = createSessions({ secrets: ['e'.repeat(32)], store, cookie: { secure: 'auto' } });
+    const app = express();
+    app.use(sessionMiddleware(s));
+    app.post('/', async (req, res) => {
+      (await req.session()).set('a' as never, 1 as never);
+      res.send('saved');
+    });
+    const server = await listen(app);
+    closers.push(server.close);
+    store.create = () => Promise.reject(new Error('connection lost'));
+    const r = await new Browser(server.url).post('/');
+    expect(r.status).toBe(503);
+    expect(r.body).not.toContain('saved');
+  });
+
+  it('sessionMiddleware without sessions is refused at start-up', () => {
+    expect(() => sessionMiddleware(undefined as never)).toThrow(TypeError);
+  });
+});
+
+describe('tessera/fastify', () => {
+  it('registering without { sessions } fails at start-up with ERR_SESSION_CONFIG', async () => {
+    const app = Fastify();
+    await expect(app.register(tesseraSessions, {} as never).ready()).rejects.toMatchObject({
+      code: 'ERR_SESSION_CONFIG',
+    });
+  });
+
+  it('works through fastify.inject too (no socket), and a reply.redirect carries the cookie', async () => {
+    const app = Fastify();
+    await app.register(tesseraSessions, { sessions: sessions() });
+    app.post('/go', async (request, reply) => {
+      (await request.session()).push('likes' as never, 'x' as never);
+      return reply.redirect('/done', 303);
+    });
+    const r = await app.inject({ method: 'POST', url: '/go' });
+    expect(r.statusCode).toBe(303);
+    expect(String(r.headers['set-cookie'])).toMatch(/^sid=/);
+    await app.close();
+  });
+});

@@ -1,0 +1,268 @@
+/**
+ * The same behaviour through every adapter: one suite, parameterised by framework, over real
+ * HTTP against the real framework, holding DESIGN.md's musts (fresh session on a bad cookie,
+ * regenerate on login, logout kills the session server-side, concurrent requests all kept, no
+ * resurrection, 503 on a store outage, headers), then the CSRF guard of each adapter.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSessions } from '../src/sessions.ts';
+import { memoryStore } from '../src/stores/memory.ts';
+import {
+  type AppFactory,
+  type Data,
+  expressApp,
+  fastifyApp,
+  fetchApp,
+  type Hooks,
+  honoApp,
+  nodeApp,
+} from './support/adapter-apps.ts';
+import { Browser } from './support/http.ts';
+import { counted, writes } from './support/stores.ts';
+
+const SECRET = 'k'.repeat(32);
+const sha = (t: string) => createHash('sha256').update(t).digest('base64url');
+
+let closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.map((c) => c()));
+  closers = [];
+});
+
+async function start(factory: AppFactory, hooks: Hooks = {}) {
+  const store = counted(memoryStore({ sweepInterval: 0 }));
+  const sessions = createSessions<Data>({ secrets: [SECRET], store, cookie: { secure: 'auto' } });
+  const app = await factory(sessions, hooks);
+  closers.push(app.close, () => sessions.close());
+  return { store, browser: new Browser(app.url), url: app.url };
+}
+
+type State = {
+  views: number;
+  likes: string[];
+  userId: string | null;
+  isNew: boolean;
+  token: string;
+};
+const state = async (b: Browser, cookie?: string) =>
+  (await b.request('/state', cookie === undefined ? {} : { cookie })).json<State>();
+const cookieValue = (b: Browser) => b.jar.get('sid')!;
+
+const adapters: Array<[string, AppFactory]> = [
+  ['node:http', nodeApp(false)],
+  ['express', expressApp(false)],
+  ['fastify', fastifyApp(false)],
+  ['hono', honoApp(false)],
+  ['fetch', fetchApp],
+];
+
+describe.each(adapters)('%s', (_name, factory) => {
+  it('a route that never asks for the session never touches the store or sets a cookie', async () => {
+    const { browser, store } = await start(factory);
+    await browser.post('/views');
+    store.reset();
+    const r = await browser.get('/idle');
+    expect(r.body).toBe('idle');
+    expect(r.setCookies).toEqual([]);
+    expect(store.calls).toEqual({});
+  });
+
+  it('the first write creates the session: one cookie, HttpOnly, SameSite=Lax, Vary: Cookie', async () => {
+    const { browser, store } = await start(factory);
+    const r = await browser.post('/views');
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ views: 1 });
+    expect(r.setCookies).toHaveLength(1);
+    expect(r.setCookies[0]).toMatch(/^sid=[^;]+; .*HttpOnly/);
+    expect(r.setCookies[0]).toMatch(/SameSite=Lax/);
+    expect(r.setCookies[0]).not.toMatch(/Secure/); // plain HTTP with secure: 'auto'
+    expect(r.headers.get('vary')).toMatch(/cookie/i);
+    expect(r.headers.get('cache-control')).toMatch(/no-store/);
+    expect(store.calls['create']).toBe(1);
+    expect((await browser.post('/views')).json()).toEqual({ views: 2 });
+  });
+
+  it('a tampered or unknown cookie is a fresh empty session, never an error', async () => {
+    const { browser, url } = await start(factory);
+    await browser.post('/views');
+    const value = cookieValue(browser);
+    const attacker = new Browser(url);
+    for (const bad of [
+      `${value.slice(0, -2)}xx`,
+      'garbage',
+      `${'A'.repeat(43)}.${'B'.repeat(43)}`,
+    ]) {
+      const r = await attacker.request('/state', { cookie: `sid=${bad}` });
+      expect(r.status).toBe(200);
+      expect(r.json<State>()).toMatchObject({ views: 0, isNew: true });
+    }
+    expect((await state(browser)).views).toBe(1);
+  });
+
+  it('hostile Cookie headers (floods, duplicates, non-ASCII, oversized) never reach a 500', async () => {
+    const { browser, url } = await start(factory);
+    await browser.post('/views');
+    const own = cookieValue(browser);
+    const attacker = new Browser(url);
+    const headers = [
+      Array.from({ length: 300 }, (_, i) => `c${i}=${'x'.repeat(20)}`).join('; '),
+      `sid=${own}x; sid=${'A'.repeat(200)}; sid=%E0%A4%A`,
+      'sid=\u00e9\u00e8; =; ;; sid',
+      `sid=${'A'.repeat(15_000)}`,
+      `a=${'b'.repeat(70_000)}`,
+    ];
+    for (const cookie of headers) {
+      const r = await attacker.request('/state', { cookie }).catch(() => null);
+      if (r === null) continue; // the server may close an oversized request: not a crash
+      expect([200, 400, 431]).toContain(r.status);
+      if (r.status === 200) expect(r.json<State>()).toMatchObject({ views: 0, isNew: true });
+    }
+    expect((await state(browser)).views).toBe(1); // the server still serves its visitors
+  });
+
+  it('login regenerates the id, binds the user, and the pre-login cookie is dead', async () => {
+    const { browser, store } = await start(factory);
+    await browser.post('/views');
+    const before = cookieValue(browser);
+    const r = await browser.post('/login?user=alice');
+    expect(r.json()).toEqual({ userId: 'alice' });
+    const after = cookieValue(browser);
+    expect(after).not.toBe(before);
+    expect(await state(browser)).toMatchObject({ userId: 'alice', views: 1 });
+    expect(await store.inner.get(sha(before.split('.')[0]!), Date.now())).toBeNull();
+    expect(await state(browser, `sid=${before}`)).toMatchObject({ userId: null, isNew: true });
+  });
+
+  it('logout ends the session on the server and expires the cookie', async () => {
+    const { browser } = await start(factory);
+    await browser.post('/login?user=bob');
+    const cookie = browser.cookie;
+    const r = await browser.post('/logout');
+    expect(r.setCookies.some((c) => /^sid=;.*Max-Age=0/i.test(c))).toBe(true);
+    expect(browser.jar.has('sid')).toBe(false);
+    expect(await state(browser, cookie)).toMatchObject({ userId: null, isNew: true });
+  });
+
+  it('twenty concurrent requests adding to one list all persist', async () => {
+    const { browser } = await start(factory);
+    await browser.post('/views');
+    const items = Array.from({ length: 20 }, (_, i) => `item${i}`);
+    const replies = await Promise.all(items.map((item) => browser.post(`/likes?item=${item}`)));
+    expect(replies.every((r) => r.status === 200)).toBe(true);
+    expect((await state(browser)).likes.sort()).toEqual([...items].sort());
+  });
+
+  it('a request in flight during logout does not bring the session back', async () => {
+    let release!: () => void;
+    let loaded!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const hasLoaded = new Promise<void>((r) => (loaded = r));
+    const { browser, store } = await start(factory, { gate: () => gate, loaded: () => loaded() });
+    await browser.post('/login?user=carol');
+    const cookie = browser.cookie;
+    const key = sha(cookieValue(browser).split('.')[0]!);
+    const slow = browser.request('/slow-like', { method: 'POST', cookie });
+    await hasLoaded;
+    await browser.post('/logout');
+    release();
+    const r = await slow;
+    expect(r.status).toBe(200);
+    expect(r.setCookies).toEqual([]);
+    expect(await store.inner.get(key, Date.now())).toBeNull();
+    expect(await state(browser, cookie)).toMatchObject({ likes: [], isNew: true });
+  });
+
+  it('a store outage answers 503 ERR_SESSION_STORE_UNAVAILABLE, and the app recovers by itself', async () => {
+    const { browser, store } = await start(factory);
+    await browser.post('/views');
+    store.down = true;
+    const r = await browser.post('/views');
+    expect(r.status).toBe(503);
+    expect(r.body).toContain('ERR_SESSION_STORE_UNAVAILABLE');
+    expect(r.setCookies).toEqual([]);
+    expect((await browser.get('/idle')).status).toBe(200); // no session, no store: still served
+    store.down = false;
+    expect((await browser.post('/views')).json()).toEqual({ views: 2 });
+  });
+
+  it('a handler that throws gets a 500 and commits none of its changes', async () => {
+    const { browser, store } = await start(factory);
+    await browser.post('/views');
+    store.reset();
+    const r = await browser.post('/boom');
+    expect(r.status).toBe(500);
+    expect(writes(store)).toBe(0);
+    expect((await state(browser)).views).toBe(1);
+  });
+});
+
+const guarded: Array<[string, AppFactory]> = [
+  ['node:http', nodeApp(true)],
+  ['express', expressApp(true)],
+  ['fastify', fastifyApp(true)],
+  ['hono', honoApp(true)],
+];
+
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe.each(guarded)('%s CSRF guard', (_name, factory) => {
+  it('a POST without a token, or with a wrong one, is a 403 ERR_SESSION_CSRF and changes nothing', async () => {
+    const { browser } = await start(factory);
+    const { token } = await state(browser);
+    await browser.post('/likes?item=first', undefined, { 'x-csrf-token': token });
+    const missing = await browser.post('/likes?item=x');
+    expect(missing.status).toBe(403);
+    expect(missing.body).toContain('ERR_SESSION_CSRF');
+    const wrong = await browser.post('/likes', `item=x&_csrf=${'A'.repeat(86)}`, form);
+    expect(wrong.status).toBe(403);
+    expect((await state(browser)).likes).toEqual(['first']);
+  });
+
+  it('the token is accepted from the header and from the urlencoded form field, body intact', async () => {
+    const { browser } = await start(factory);
+    const { token } = await state(browser);
+    expect((await browser.post('/likes?item=a', undefined, { 'x-csrf-token': token })).status).toBe(
+      200,
+    );
+    const viaForm = await browser.post('/likes', `item=b&_csrf=${encodeURIComponent(token)}`, form);
+    expect(viaForm.status).toBe(200);
+    expect((await state(browser)).likes).toEqual(['a', 'b']);
+  });
+
+  it('a token of another session is refused', async () => {
+    const { browser, url } = await start(factory);
+    const other = new Browser(url);
+    await state(browser);
+    const { token: foreign } = await state(other);
+    expect(
+      (await browser.post('/likes?item=x', undefined, { 'x-csrf-token': foreign })).status,
+    ).toBe(403);
+  });
+
+  it('a cross-origin POST is refused even with a valid token; same-origin passes', async () => {
+    const { browser, url } = await start(factory);
+    const { token } = await state(browser);
+    const headers = { 'x-csrf-token': token };
+    const evil = await browser.post('/likes?item=x', undefined, {
+      ...headers,
+      origin: 'https://evil.example',
+    });
+    expect(evil.status).toBe(403);
+    const site = await browser.post('/likes?item=x', undefined, {
+      ...headers,
+      'sec-fetch-site': 'cross-site',
+    });
+    expect(site.status).toBe(403);
+    const same = await browser.post('/likes?item=ok', undefined, { ...headers, origin: url });
+    expect(same.status).toBe(200);
+    expect((await state(browser)).likes).toEqual(['ok']);
+  });
+
+  it('safe methods need no token', async () => {
+    const { browser } = await start(factory);
+    expect(
+      (await browser.request('/state', { headers: { origin: 'https://evil.example' } })).status,
+    ).toBe(200);
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * One small app, written once per framework through its tessera adapter, so that the shared
+ * suite in adapters.test.ts holds the same behaviour over real HTTP everywhere.
+ *
+ * Routes: GET /idle (never asks for the session), GET /state, POST /views (increment),
+ * POST /likes (push `item` from the query or the urlencoded body), POST /slow-like (loads, waits
+ * for the test's gate, then pushes), POST /login?user=, POST /logout, POST /boom (changes the
+ * session, then throws). Every POST goes through the adapter's CSRF guard when `csrf` is on.
+ */
+import type { AddressInfo } from 'node:net';
+import formbody from '@fastify/formbody';
+import { serve } from '@hono/node-server';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import * as tExpress from '../../src/adapters/express.ts';
+import * as tFastify from '../../src/adapters/fastify.ts';
+import { withSessions as withFetchSessions } from '../../src/adapters/fetch.ts';
+import * as tHono from '../../src/adapters/hono.ts';
+import { checkCsrf, withSessions } from '../../src/adapters/node.ts';
+import { CsrfError } from '../../src/errors.ts';
+import type { Sessions } from '../../src/manager.ts';
+import type { Session } from '../../src/session.ts';
+import { listen } from './http.ts';
+
+export interface Data {
+  views: number;
+  likes: string[];
+}
+
+export interface Hooks {
+  /** Awaited by /slow-like after loading the session. */
+  gate?: () => Promise<void>;
+  /** Called by /slow-like once its session is loaded. */
+  loaded?: () => void;
+}
+
+export interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+
+export type AppFactory = (sessions: Sessions<Data>, hooks: Hooks) => Promise<Running>;
+
+type Load = () => Promise<Session<Data>>;
+
+/** The framework-free part of each route: what it does with the session and what it answers. */
+const routes = {
+  async state(load: Load) {
+    const s = await load();
+    return {
+      views: s.get('views') ?? 0,
+      likes: s.get('likes') ?? [],
+      userId: s.userId,
+      isNew: s.isNew,
+      token: s.csrfToken(),
+    };
+  },
+  async views(load: Load) {
+    return { views: (await load()).increment('views') };
+  },
+  async like(load: Load, item: unknown) {
+    (await load()).push('likes', String(item));
+    return { ok: true };
+  },
+  async slowLike(load: Load, hooks: Hooks) {
+    const s = await load();
+    hooks.loaded?.();
+    await hooks.gate?.();
+    s.push('likes', 'late');
+    return { ok: true };
+  },
+  async login(load: Load, user: unknown) {
+    const s = await load();
+    await s.login(String(user));
+    return { userId: s.userId };
+  },
+  async logout(load: Load) {
+    await (await load()).logout();
+    return { ok: true };
+  },
+  async boom(load: Load): Promise<never> {
+    (await load()).set('views', 1000);
+    throw new Error('handler bug');
+  },
+};
+
+async function readForm(req: AsyncIterable<Buffer>): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+export function nodeApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) =>
+    listen(
+      withSessions(
+        sessions,
+        async (req, res, load) => {
+          const url = new URL(req.url ?? '/', 'http://x');
+          const json = (status: number, body: unknown) => {
+            res.statusCode = status;
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify(body));
+          };
+          const q = url.searchParams;
+          const form = req.method === 'POST' ? await readForm(req) : new URLSearchParams();
+          if (csrf && req.method === 'POST')
+            checkCsrf(req, await load(), { formToken: form.get('_csrf') });
+          switch (`${req.method} ${url.pathname}`) {
+            case 'GET /idle':
+              return res.end('idle');
+            case 'GET /state':
+              return json(200, await routes.state(load));
+            case 'POST /views':
+              return json(200, await routes.views(load));
+            case 'POST /likes':
+              return json(200, await routes.like(load, q.get('item') ?? form.get('item')));
+            case 'POST /slow-like':
+              return json(200, await routes.slowLike(load, hooks));
+            case 'POST /login':
+              return json(200, await routes.login(load, q.get('user')));
+            case 'POST /logout':
+              return json(200, await routes.logout(load));
+            case 'POST /boom':
+              return json(200, await routes.boom(load));
+            default:
+              return json(404, {});
+          }
+        },
+        { onError: () => {} },
+      ),
+    );
+}
+
+export function expressApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) => {
+    const app = express();
+    app.use(express.urlencoded());
+    app.use(tExpress.sessionMiddleware(sessions));
+    if (csrf) app.use(tExpress.csrfProtection());
+    const load = (req: express.Request) => req.session as unknown as Load;
+    app.get('/idle', (_req, res) => {
+      res.send('idle');
+    });
+    app.get('/state', async (req, res) => {
+      res.json(await routes.state(load(req)));
+    });
+    app.post('/views', async (req, res) => {
+      res.json(await routes.views(load(req)));
+    });
+    app.post('/likes', async (req, res) => {
+      res.json(await routes.like(load(req), req.query['item'] ?? req.body?.item));
+    });
+    app.post('/slow-like', async (req, res) => {
+      res.json(await routes.slowLike(load(req), hooks));
+    });
+    app.post('/login', async (req, res) => {
+      res.json(await routes.login(load(req), req.query['user']));
+    });
+    app.post('/logout', async (req, res) => {
+      res.json(await routes.logout(load(req)));
+    });
+    app.post('/boom', async (req, res) => {
+      res.json(await routes.boom(load(req)));
+    });
+    app.use(tExpress.sessionErrors());
+    app.use(
+      (
+        _err: unknown,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(500).send('oops');
+      },
+    );
+    return listen(app);
+  };
+}
+
+export function fastifyApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) => {
+    const app = Fastify();
+    await app.register(formbody);
+    await app.register(tFastify.tesseraSessions, { sessions });
+    if (csrf) app.addHook('preHandler', tFastify.csrfProtection());
+    const load = (req: { session: unknown }) => req.session as Load;
+    const query = (req: { query: unknown }) => req.query as Record<string, string | undefined>;
+    app.get('/idle', async () => 'idle');
+    app.get('/state', async (req) => routes.state(load(req)));
+    app.post('/views', async (req) => routes.views(load(req)));
+    app.post('/likes', async (req) =>
+      routes.like(load(req), query(req)['item'] ?? (req.body as { item?: string })?.item),
+    );
+    app.post('/slow-like', async (req) => routes.slowLike(load(req), hooks));
+    app.post('/login', async (req) => routes.login(load(req), query(req)['user']));
+    app.post('/logout', async (req) => routes.logout(load(req)));
+    app.post('/boom', async (req) => routes.boom(load(req)));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  };
+}
+
+async function serveFetch(fetch: (request: Request) => Response | Promise<Response>) {
+  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function honoApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) => {
+    const app = new Hono<tHono.SessionEnv<Data>>();
+    app.use(tHono.sessionMiddleware(sessions));
+    if (csrf) app.use(tHono.csrfProtection());
+    app.get('/idle', (c) => c.text('idle'));
+    app.get('/state', async (c) => c.json(await routes.state(c.var.session)));
+    app.post('/views', async (c) => c.json(await routes.views(c.var.session)));
+    app.post('/likes', async (c) => {
+      const item = c.req.query('item') ?? (await c.req.parseBody())['item'];
+      return c.json(await routes.like(c.var.session, item));
+    });
+    app.post('/slow-like', async (c) => c.json(await routes.slowLike(c.var.session, hooks)));
+    app.post('/login', async (c) => c.json(await routes.login(c.var.session, c.req.query('user'))));
+    app.post('/logout', async (c) => c.json(await routes.logout(c.var.session)));
+    app.post('/boom', async (c) => c.json(await routes.boom(c.var.session)));
+    app.onError((_err, c) => c.text('oops', 500));
+    return serveFetch(app.fetch);
+  };
+}
+
+export const fetchApp: AppFactory = async (sessions, hooks) => {
+  const handler = withFetchSessions(sessions, async (request, load) => {
+    const url = new URL(request.url);
+    const q = url.searchParams;
+    const form =
+      request.method === 'POST' ? new URLSearchParams(await request.text()) : new URLSearchParams();
+    switch (`${request.method} ${url.pathname}`) {
+      case 'GET /idle':
+        return new Response('idle');
+      case 'GET /state':
+        return Response.json(await routes.state(load));
+      case 'POST /views':
+        return Response.json(await routes.views(load));
+      case 'POST /likes':
+        return Response.json(await routes.like(load, q.get('item') ?? form.get('item')));
+      case 'POST /slow-like':
+        return Response.json(await routes.slowLike(load, hooks));
+      case 'POST /login':
+        return Response.json(await routes.login(load, q.get('user')));
+      case 'POST /logout':
+        return Response.json(await routes.logout(load));
+      case 'POST /boom':
+        return Response.json(await routes.boom(load));
+      default:
+        return new Response('not found', { status: 404 });
+    }
+  });
+  return serveFetch(async (request) => {
+    try {
+      return await handler(request);
+    } catch (err) {
+      return new Response(err instanceof CsrfError ? 'csrf' : 'oops', { status: 500 });
+    }
+  });
+};
