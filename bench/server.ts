@@ -264,11 +264,12 @@ async function expressApp(c: Contender): Promise<Server> {
       return { get: (k) => s[k] as User | undefined, set: (k, v) => void (s[k] = v) };
     };
   } else {
-    // tessera's Express adapter: `session(sessions)` puts a lazy `req.session()` on the request.
+    // tessera's Express adapter: `sessionMiddleware(sessions)` puts a lazy `req.session()` on
+    // the request (imported by path: its global `req.session` type differs from express-session's).
     const adapter = (await import(c.module!)) as {
-      session: (sessions: unknown) => import('express').RequestHandler;
+      sessionMiddleware: (sessions: unknown) => import('express').RequestHandler;
     };
-    app.use(adapter.session(await tesseraSessions(c.store)));
+    app.use(adapter.sessionMiddleware(await tesseraSessions(c.store)));
     load = async (req) => {
       const s = await (
         req as unknown as { session(): Promise<import('../src/index.ts').Session<Data>> }
