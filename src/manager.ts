@@ -143,6 +143,12 @@ export class RequestSession<Data extends object = SessionData> {
   #state: SessionState | null = null;
   #hadCookie = false;
   #reissue = false;
+  /**
+   * The cookie value the request came with, when it was signed with the current secret: the
+   * same token signs to the same value (HMAC is deterministic), so re-sending it after a write
+   * needs no new HMAC.
+   */
+  #signed: { readonly token: string; readonly value: string } | null = null;
   /** The key of the record the request came with (a regenerate changes `state.key`, not this). */
   #loadedKey: string | null = null;
   #committed: Promise<CommitResult> | null = null;
@@ -189,6 +195,7 @@ export class RequestSession<Data extends object = SessionData> {
         token = verified.token;
         key = verified.key;
         this.#reissue = verified.secretIndex > 0;
+        this.#signed = verified.secretIndex === 0 ? { token: verified.token, value } : null;
         record = await guard('get', () => this.#c.store!.get(key!, now));
       }
       if (record && (record.expiresAt <= now || record.absoluteExpiresAt <= now)) {
@@ -400,7 +407,9 @@ export class RequestSession<Data extends object = SessionData> {
   #cookie(state: SessionState, record: SessionRecord, now: number): CommitResult {
     const value = this.#c.codec
       ? this.#c.codec.seal({ id: state.key!, record }, this.#c.o.cookie.name)
-      : signToken(state.token!, this.#c.o.keys);
+      : this.#signed !== null && this.#signed.token === state.token
+        ? this.#signed.value
+        : signToken(state.token!, this.#c.o.keys);
     return this.#setCookie(value, this.#c.o.cookie.persistent ? record.expiresAt - now : undefined);
   }
 

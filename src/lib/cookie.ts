@@ -51,6 +51,18 @@ export interface SetCookieAttributes {
 
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' } as const;
 
+// Every cookie set within one second with the same Max-Age expires at the same second: format
+// that date once, not on every response.
+let lastSecond = -1;
+let lastDate = '';
+function httpDate(epochSecond: number): string {
+  if (epochSecond !== lastSecond) {
+    lastDate = new Date(epochSecond * 1000).toUTCString();
+    lastSecond = epochSecond;
+  }
+  return lastDate;
+}
+
 /** A Set-Cookie header value. Callers pass only validated names and base64url values. */
 export function serializeCookie(name: string, value: string, attrs: SetCookieAttributes): string {
   let out = `${name}=${value}; Path=${attrs.path}`;
@@ -58,8 +70,8 @@ export function serializeCookie(name: string, value: string, attrs: SetCookieAtt
   if (attrs.maxAge !== undefined) {
     const seconds = Math.max(0, Math.floor(attrs.maxAge / 1000));
     // Expires as well as Max-Age: a few old clients honour only Expires; 0 means "delete now".
-    const expires = seconds === 0 ? new Date(0) : new Date(Date.now() + seconds * 1000);
-    out += `; Max-Age=${seconds}; Expires=${expires.toUTCString()}`;
+    const expires = seconds === 0 ? 0 : Math.floor((Date.now() + seconds * 1000) / 1000);
+    out += `; Max-Age=${seconds}; Expires=${httpDate(expires)}`;
   }
   if (attrs.httpOnly) out += '; HttpOnly';
   if (attrs.secure) out += '; Secure';
