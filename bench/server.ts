@@ -120,7 +120,9 @@ async function tesseraStore(kind: Contender['store']) {
     case 'redis': {
       const { redisStore } = await import('../src/stores/redis.ts');
       const { Redis } = await import('ioredis');
-      const client = new Redis(REDIS_URL);
+      // Auto-pipelining: commands of concurrent requests share one socket write (node-redis, under
+      // connect-redis, does this by default).
+      const client = new Redis(REDIS_URL, { enableAutoPipelining: true });
       const prefix = 'tessera-bench:';
       const scanner: KeyScanner = {
         scan: (cursor, pattern) => client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000),
