@@ -1,0 +1,193 @@
+/**
+ * The demo's configuration, from environment variables. Every mistake is reported by the name of
+ * the variable to fix, before the server takes a request.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { SealedStore, SessionStore } from '../src/index.ts';
+import { cookieStore, memoryStore, revocationList } from '../src/index.ts';
+
+/** A configuration mistake: the message names the variable and says how to fix it. */
+export class DemoConfigError extends Error {
+  override name = 'DemoConfigError';
+}
+
+export interface DemoConfig {
+  readonly port: number;
+  readonly host: string;
+  /** `memory`, `cookie`, `sqlite:<file>`, `redis://…` or `postgres://…`. */
+  readonly store: string;
+  readonly secret: string;
+  /** Where the secret came from, for the start-up log. */
+  readonly secretSource: 'env' | 'file' | 'generated';
+  readonly cookieName: string;
+  /** A duration string (`30m`) or milliseconds, as tessera takes them. */
+  readonly idleTimeout: string | number;
+  readonly absoluteTimeout: string | number;
+  readonly production: boolean;
+  /** Where the development secret and the default SQLite file live. */
+  readonly dataDir: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DURATION = /^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$/;
+
+function duration(env: Env, name: string, fallback: string): string | number {
+  const value = env[name]?.trim();
+  if (!value) return fallback;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (!DURATION.test(value)) {
+    throw new DemoConfigError(
+      `${name} must be a duration such as "30m", "2h", "1h30m", "45s" or a number of milliseconds; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function port(env: Env): number {
+  const value = env['PORT']?.trim() || '3000';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) {
+    throw new DemoConfigError(
+      `PORT must be a whole number from 0 to 65535; got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+function storeSpec(env: Env): string {
+  const value = env['SESSION_STORE']?.trim() || 'sqlite:./data/sessions.db';
+  if (
+    value === 'memory' ||
+    value === 'cookie' ||
+    /^sqlite:.+/.test(value) ||
+    /^rediss?:\/\/./.test(value) ||
+    /^postgres(ql)?:\/\/./.test(value)
+  ) {
+    return value;
+  }
+  throw new DemoConfigError(
+    `SESSION_STORE must be one of memory, cookie, sqlite:<file>, redis://host:port or postgres://user@host/db; got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * The signing secret. Production must be given one (a generated secret would change on every
+ * deploy and sign everyone out); development keeps one in `<dataDir>/secret`, readable by its
+ * owner only, so restarts keep sessions.
+ */
+function secret(
+  env: Env,
+  production: boolean,
+  dataDir: string,
+): Pick<DemoConfig, 'secret' | 'secretSource'> {
+  const given = env['SESSION_SECRET'];
+  const howTo = `generate one with: node -p "crypto.randomBytes(32).toString('base64url')"`;
+  if (given !== undefined && given !== '') {
+    if (Buffer.byteLength(given) < 32) {
+      throw new DemoConfigError(`SESSION_SECRET must be at least 32 bytes; ${howTo}`);
+    }
+    return { secret: given, secretSource: 'env' };
+  }
+  if (production) {
+    throw new DemoConfigError(`SESSION_SECRET is required when NODE_ENV=production; ${howTo}`);
+  }
+  const file = join(dataDir, 'secret');
+  try {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (Buffer.byteLength(stored) >= 32) return { secret: stored, secretSource: 'file' };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const fresh = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${fresh}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // mode applies only when the file is created
+  return { secret: fresh, secretSource: 'generated' };
+}
+
+/**
+ * Read the configuration from `env`. Throws {@link DemoConfigError} naming the variable to fix.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);
+ * ```
+ */
+export function loadConfig(env: Env, { cwd = process.cwd() }: { cwd?: string } = {}): DemoConfig {
+  const production = env['NODE_ENV'] === 'production';
+  const dataDir = resolve(cwd, 'data');
+  const cookieName = env['SESSION_COOKIE_NAME']?.trim() || 'sid';
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
+    throw new DemoConfigError(
+      `SESSION_COOKIE_NAME must be a cookie name (letters, digits, - _ . and no spaces); got ${JSON.stringify(cookieName)}`,
+    );
+  }
+  return {
+    port: port(env),
+    host: env['HOST']?.trim() || '127.0.0.1',
+    store: storeSpec(env),
+    ...secret(env, production, dataDir),
+    cookieName,
+    idleTimeout: duration(env, 'SESSION_IDLE_TIMEOUT', '30m'),
+    absoluteTimeout: duration(env, 'SESSION_ABSOLUTE_TIMEOUT', '12h'),
+    production,
+    dataDir,
+  };
+}
+
+/** A store opened from `SESSION_STORE`, with what it takes to release it. */
+export interface OpenedStore {
+  readonly store: SessionStore | SealedStore;
+  /** The store's own clients (ioredis); tessera's `sessions.close()` ends the rest. */
+  readonly close: () => Promise<void>;
+  /** Whether "your sessions" can be listed (a sealed cookie store keeps no list). */
+  readonly listable: boolean;
+}
+
+/**
+ * Open the store a spec names. Drivers are imported only when asked for, so the demo runs with
+ * neither `pg` nor `ioredis` installed as long as it does not use them.
+ *
+ * @example
+ * ```ts
+ * const { store } = await openStore('sqlite:./data/sessions.db', process.cwd());
+ * ```
+ */
+export async function openStore(spec: string, cwd = process.cwd()): Promise<OpenedStore> {
+  const none = async () => {};
+  if (spec === 'memory') return { store: memoryStore(), close: none, listable: true };
+  if (spec === 'cookie') {
+    // "Sign out other sessions" needs somewhere to remember the revocation; one process here.
+    return {
+      store: cookieStore({ revocations: revocationList(memoryStore()) }),
+      close: none,
+      listable: false,
+    };
+  }
+  if (spec.startsWith('sqlite:')) {
+    const path = resolve(cwd, spec.slice('sqlite:'.length));
+    mkdirSync(dirname(path), { recursive: true });
+    const { sqliteStore } = await import('../src/stores/sqlite.ts');
+    return { store: sqliteStore({ path }), close: none, listable: true };
+  }
+  if (/^rediss?:/.test(spec)) {
+    const { Redis } = await import('ioredis');
+    const { redisStore } = await import('../src/stores/redis.ts');
+    // One retry; the store bounds every call (commandTimeout), so while Redis is down requests
+    // answer 503 within two seconds instead of hanging.
+    const client = new Redis(spec, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {}); // reconnects by itself; /healthz reports the outage
+    return {
+      store: redisStore({ client }),
+      close: async () => {
+        client.disconnect();
+      },
+      listable: true,
+    };
+  }
+  const { postgresStore } = await import('../src/stores/postgres.ts');
+  return { store: postgresStore({ connectionString: spec }), close: none, listable: true };
+}
