@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { SealedStore, SessionStore } from '../src/index.ts';
 import { cookieStore, memoryStore, revocationList } from '../src/index.ts';
@@ -138,6 +139,18 @@ export function loadConfig(env: Env, { cwd = process.cwd() }: { cwd?: string } =
   };
 }
 
+/**
+ * `postgres://127.0.0.1:5432/test` names no user. psql then logs in as the operating-system user;
+ * `pg` takes `$USER` instead, and sends no user at all when that is unset (in containers and
+ * services), which the server refuses. Do what psql does.
+ */
+function withDefaultUser(spec: string): string {
+  const url = new URL(spec);
+  if (url.username || process.env['PGUSER']) return spec;
+  url.username = process.env['USER'] || userInfo().username;
+  return url.toString();
+}
+
 /** A store opened from `SESSION_STORE`, with what it takes to release it. */
 export interface OpenedStore {
   readonly store: SessionStore | SealedStore;
@@ -189,5 +202,9 @@ export async function openStore(spec: string, cwd = process.cwd()): Promise<Open
     };
   }
   const { postgresStore } = await import('../src/stores/postgres.ts');
-  return { store: postgresStore({ connectionString: spec }), close: none, listable: true };
+  return {
+    store: postgresStore({ connectionString: withDefaultUser(spec) }),
+    close: none,
+    listable: true,
+  };
 }
