@@ -188,6 +188,14 @@ export function cartPage(
   );
 }
 
+/** A duration in words: `30 minutes`, `2 seconds`, `1.5 hours`. */
+function span(ms: number): string {
+  const [unit, size] =
+    ms >= 3_600_000 ? ['hour', 3_600_000] : ms >= 60_000 ? ['minute', 60_000] : ['second', 1000];
+  const n = Math.round((ms / size) * 10) / 10;
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
 function money(cents: number): string {
   return `€${(cents / 100).toFixed(2)}`;
 }
@@ -219,12 +227,12 @@ export function dashboardPage(
     frame,
     html`<h1>Dashboard</h1>
       <section class="card">
-        <p>Welcome, <strong id="user-name">${frame.userName ?? ''}</strong>.</p>
+        <p>You are signed in as <strong id="user-name">${frame.userName ?? ''}</strong>.</p>
         <dl>
           <dt>Session started</dt><dd>${time(session.createdAt)}</dd>
           <dt>Expires</dt><dd id="expires">${time(session.expiresAt)}
-            <span class="muted">(after ${Math.round(session.idleMs / 1000)} s without a request, or at
-            the absolute timeout, whichever comes first)</span></dd>
+            <span class="muted">(after ${span(session.idleMs)} without a request, or at the
+            absolute timeout, whichever comes first)</span></dd>
         </dl>
         <p><a href="/sessions">See and end your other sessions →</a></p>
       </section>`,
@@ -309,7 +317,8 @@ h2 { margin: 0 0 .75rem; font-size: 1.1rem; }
 .stack label { display: grid; gap: .25rem; font-weight: 500; }
 .inline { display: inline; margin: 0; }
 input, select { font: inherit; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: 6px; flex: 1; }
-button { font: inherit; padding: .45rem .9rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
+a { color: var(--accent); }
+button { white-space: nowrap; font: inherit; padding: .45rem .9rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
 button.danger { background: var(--danger); }
 button.link { background: none; color: var(--accent); padding: 0; }
 .flash { padding: .6rem 1rem; border-radius: 6px; background: #e6f4ec; color: var(--ok); border: 1px solid #bfe3cf; }
@@ -326,6 +335,7 @@ tr.current { background: #f2f5ff; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .4rem 1rem; }
 dt { color: var(--muted); }
 dd { margin: 0; }
+table + form.inline { display: block; margin-top: 1rem; }
 code { background: #eef0f3; padding: .05rem .3rem; border-radius: 4px; }
 footer { text-align: center; color: var(--muted); font-size: .85rem; margin: 3rem 0 2rem; }
 `;
