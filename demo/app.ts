@@ -86,9 +86,10 @@ export async function createDemoApp(config: DemoConfig, cwd = process.cwd()): Pr
     store: opened.store,
     cookie: {
       name: config.cookieName,
-      // Production runs behind HTTPS. In development 'auto' also lets a phone on the LAN reach
+      // Production runs behind HTTPS, and the __Host-/__Secure- prefixes demand Secure (browsers
+      // accept it on http://localhost). Otherwise 'auto' also lets a phone on the LAN reach
       // http://<laptop>:3000, where a Secure cookie would be dropped.
-      secure: config.production ? true : 'auto',
+      secure: config.production || /^__(Host|Secure)-/.test(config.cookieName) ? true : 'auto',
     },
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,

@@ -8,6 +8,9 @@ import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { SealedStore, SessionStore } from '../src/index.ts';
 import { cookieStore, memoryStore, revocationList } from '../src/index.ts';
+// The demo lives in the repository and may borrow a private helper; an app would pass the
+// strings to createSessions and let it report the error.
+import { parseDuration } from '../src/lib/duration.ts';
 
 /** A configuration mistake: the message names the variable and says how to fix it. */
 export class DemoConfigError extends Error {
@@ -23,9 +26,9 @@ export interface DemoConfig {
   /** Where the secret came from, for the start-up log. */
   readonly secretSource: 'env' | 'file' | 'generated';
   readonly cookieName: string;
-  /** A duration string (`30m`) or milliseconds, as tessera takes them. */
-  readonly idleTimeout: string | number;
-  readonly absoluteTimeout: string | number;
+  /** Milliseconds. */
+  readonly idleTimeout: number;
+  readonly absoluteTimeout: number;
   readonly production: boolean;
   /** Where the development secret and the default SQLite file live. */
   readonly dataDir: string;
@@ -33,18 +36,42 @@ export interface DemoConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const DURATION = /^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$/;
-
-function duration(env: Env, name: string, fallback: string): string | number {
+/** A duration variable in ms; tessera's own parser, so the demo accepts exactly what it does. */
+function duration(env: Env, name: string): number | undefined {
   const value = env[name]?.trim();
-  if (!value) return fallback;
-  if (/^\d+$/.test(value)) return Number(value);
-  if (!DURATION.test(value)) {
+  if (!value) return undefined;
+  try {
+    return parseDuration(/^\d+$/.test(value) ? Number(value) : value, name);
+  } catch {
     throw new DemoConfigError(
       `${name} must be a duration such as "30m", "2h", "1h30m", "45s" or a number of milliseconds; got ${JSON.stringify(value)}`,
     );
   }
-  return value;
+}
+
+const DEFAULT_IDLE = 30 * 60_000;
+const DEFAULT_ABSOLUTE = 12 * 3_600_000;
+
+/**
+ * Setting one timeout alone never makes the pair invalid (an absolute timeout shorter than the
+ * idle one): the other follows it. Setting both inconsistently is an error naming both.
+ */
+function timeouts(env: Env): Pick<DemoConfig, 'idleTimeout' | 'absoluteTimeout'> {
+  const idle = duration(env, 'SESSION_IDLE_TIMEOUT');
+  const absolute = duration(env, 'SESSION_ABSOLUTE_TIMEOUT');
+  if (idle !== undefined && idle < 1000) {
+    throw new DemoConfigError(`SESSION_IDLE_TIMEOUT must be at least 1s; got ${idle} ms`);
+  }
+  if (idle !== undefined && absolute !== undefined && absolute < idle) {
+    throw new DemoConfigError(
+      `SESSION_ABSOLUTE_TIMEOUT (${absolute} ms) must be at least SESSION_IDLE_TIMEOUT (${idle} ms)`,
+    );
+  }
+  const idleTimeout = idle ?? Math.min(DEFAULT_IDLE, absolute ?? DEFAULT_IDLE);
+  if (idleTimeout < 1000) {
+    throw new DemoConfigError(`SESSION_ABSOLUTE_TIMEOUT must be at least 1s; got ${absolute} ms`);
+  }
+  return { idleTimeout, absoluteTimeout: absolute ?? Math.max(DEFAULT_ABSOLUTE, idleTimeout) };
 }
 
 function port(env: Env): number {
@@ -132,8 +159,7 @@ export function loadConfig(env: Env, { cwd = process.cwd() }: { cwd?: string } =
     store: storeSpec(env),
     ...secret(env, production, dataDir),
     cookieName,
-    idleTimeout: duration(env, 'SESSION_IDLE_TIMEOUT', '30m'),
-    absoluteTimeout: duration(env, 'SESSION_ABSOLUTE_TIMEOUT', '12h'),
+    ...timeouts(env),
     production,
     dataDir,
   };

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { SessionConfigError } from '../src/index.ts';
 import { createDemoApp } from './app.ts';
 import { type DemoConfig, DemoConfigError, loadConfig } from './config.ts';
 
@@ -87,7 +88,16 @@ async function main(): Promise<void> {
   } else if (config.secretSource === 'file') {
     console.log('tessera demo: using the development SESSION_SECRET kept in data/secret');
   }
-  const demo = await startDemo(config);
+  let demo: RunningDemo;
+  try {
+    demo = await startDemo(config);
+  } catch (err) {
+    // A setting tessera itself refuses (e.g. a __Host- cookie name without HTTPS), or a port in use.
+    const known = err instanceof SessionConfigError || (err as NodeJS.ErrnoException).code;
+    if (!known) throw err;
+    console.error(`tessera demo: ${(err as Error).message}`);
+    process.exit(1);
+  }
   console.log(`tessera demo: listening on ${demo.url} (sessions: ${redact(config.store)})`);
 
   let stopping = false;

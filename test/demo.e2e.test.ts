@@ -573,3 +573,42 @@ describe('node demo/server.ts', () => {
     expect(run.output).toContain('SESSION_IDLE_TIMEOUT must be a duration');
   });
 });
+
+describe('demo configuration', () => {
+  const base = { SESSION_SECRET: SECRET };
+  const cwd = () => tempDir();
+
+  it('one timeout alone never makes the pair invalid; both inconsistent is an error naming both', () => {
+    const absoluteOnly = loadConfig({ ...base, SESSION_ABSOLUTE_TIMEOUT: '10s' }, { cwd: cwd() });
+    expect(absoluteOnly).toMatchObject({ idleTimeout: 10_000, absoluteTimeout: 10_000 });
+    const idleOnly = loadConfig({ ...base, SESSION_IDLE_TIMEOUT: '24h' }, { cwd: cwd() });
+    expect(idleOnly).toMatchObject({ idleTimeout: 86_400_000, absoluteTimeout: 86_400_000 });
+    expect(() =>
+      loadConfig(
+        { ...base, SESSION_IDLE_TIMEOUT: '1h', SESSION_ABSOLUTE_TIMEOUT: '10m' },
+        { cwd: cwd() },
+      ),
+    ).toThrow(/SESSION_ABSOLUTE_TIMEOUT .* SESSION_IDLE_TIMEOUT/);
+  });
+
+  it('defaults, and errors that name the variable', () => {
+    const config = loadConfig(base, { cwd: cwd() });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      store: 'sqlite:./data/sessions.db',
+      cookieName: 'sid',
+      idleTimeout: 30 * 60_000,
+      secretSource: 'env',
+    });
+    for (const [name, value] of [
+      ['PORT', 'abc'],
+      ['SESSION_STORE', 'mysql://db'],
+      ['SESSION_SECRET', 'too-short'],
+      ['SESSION_IDLE_TIMEOUT', 'soon'],
+      ['SESSION_COOKIE_NAME', 'my session'],
+    ] as const) {
+      expect(() => loadConfig({ ...base, [name]: value }, { cwd: cwd() })).toThrow(name);
+    }
+  });
+});
