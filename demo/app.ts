@@ -269,6 +269,7 @@ export async function createDemoApp(config: DemoConfig, cwd = process.cwd()): Pr
     }
     return c.html(
       dashboardPage(frame, {
+        username: user.username,
         createdAt: s.createdAt,
         expiresAt: s.expiresAt,
         idleMs: sessions.options.idleTimeout,

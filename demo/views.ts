@@ -221,13 +221,19 @@ export function loginPage(frame: Frame, username = '', error = ''): Fragment {
 
 export function dashboardPage(
   frame: Frame,
-  session: { readonly createdAt: number; readonly expiresAt: number; readonly idleMs: number },
+  session: {
+    readonly username: string;
+    readonly createdAt: number;
+    readonly expiresAt: number;
+    readonly idleMs: number;
+  },
 ): Fragment {
   return layout(
     frame,
     html`<h1>Dashboard</h1>
       <section class="card">
-        <p>You are signed in as <strong id="user-name">${frame.userName ?? ''}</strong>.</p>
+        <p>You are signed in as <strong id="user-name">${frame.userName ?? ''}</strong>
+          (<code id="username">${session.username}</code>).</p>
         <dl>
           <dt>Session started</dt><dd>${time(session.createdAt)}</dd>
           <dt>Expires</dt><dd id="expires">${time(session.expiresAt)}

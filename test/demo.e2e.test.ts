@@ -319,6 +319,7 @@ describe.skipIf(noBrowser !== null)('demo app in Chromium', () => {
     expect(ok.headers()['location']).toBe('/dashboard');
     await page.waitForURL(/\/dashboard$/);
     expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+    expect(await page.locator('#username').textContent()).toBe('alice');
     await expect(page.locator('#expires time').getAttribute('datetime')).resolves.toMatch(
       /^\d{4}-\d\d-\d\dT/,
     );
