@@ -58,10 +58,10 @@ const SECURITY_HEADERS = {
  * Notices shown after the session is gone (forget me, log out): they cannot travel as flash
  * messages in a session that no longer exists, so a fixed key travels in the URL instead.
  */
-const NOTICES: Record<string, string> = {
-  forgotten: 'Forgotten: your session and everything in it were deleted.',
-  'logged-out': 'You are logged out; that session no longer exists on the server.',
-};
+const NOTICES = new Map([
+  ['forgotten', 'Forgotten: your session and everything in it were deleted.'],
+  ['logged-out', 'You are logged out; that session no longer exists on the server.'],
+]);
 
 function field(body: Record<string, unknown>, name: string): string {
   const value = body[name];
@@ -102,7 +102,7 @@ export async function createDemoApp(config: DemoConfig, cwd = process.cwd()): Pr
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
 
-  // Routes that never need a session are declared before the session middleware runs for them.
+  // These answer before the session and CSRF middleware registered below them would run.
   app.get('/style.css', (c) =>
     c.body(stylesheet, 200, {
       'content-type': 'text/css; charset=utf-8',
@@ -141,7 +141,7 @@ export async function createDemoApp(config: DemoConfig, cwd = process.cwd()): Pr
     const s = await c.var.session();
     const user = userById(s.userId);
     const flashes: Flash[] = s.flashes();
-    const notice = NOTICES[c.req.query('notice') ?? ''];
+    const notice = NOTICES.get(c.req.query('notice') ?? '');
     if (notice) flashes.push({ type: 'success', message: notice });
     return {
       s,
