@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -50,6 +50,8 @@ export interface BenchConfig {
 export interface Sample {
   readonly rps: number;
   readonly p99: number;
+  /** Server CPU (user + system) per 2xx response, in µs; null where /proc is not available. */
+  readonly cpuUs: number | null;
   readonly ok: number;
   readonly non2xx: number;
   readonly errors: number;
@@ -164,6 +166,18 @@ export async function probe(service: Service): Promise<string | null> {
 }
 
 // ---------- one server ----------
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux); null elsewhere. */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
 
 interface Running {
   readonly port: number;
@@ -341,6 +355,7 @@ export async function runBench(config: BenchConfig): Promise<BenchResult> {
           if (config.warmup > 0 && config.amount === undefined) {
             await cannon(running.port, scenario, cookies, config, config.warmup, undefined);
           }
+          const cpuBefore = cpuMs(running.child.pid);
           const r = await cannon(
             running.port,
             scenario,
@@ -349,10 +364,15 @@ export async function runBench(config: BenchConfig): Promise<BenchResult> {
             config.duration,
             config.amount,
           );
+          const cpuAfter = cpuMs(running.child.pid);
           const ok = r['2xx'];
           const sample: Sample = {
             rps: r.duration > 0 ? ok / r.duration : 0,
             p99: r.latency.p99,
+            cpuUs:
+              cpuBefore === null || cpuAfter === null || ok === 0
+                ? null
+                : ((cpuAfter - cpuBefore) * 1000) / ok,
             ok,
             non2xx: r.non2xx,
             errors: r.errors + r.timeouts,
@@ -406,6 +426,7 @@ export function median(values: readonly number[]): number {
 export interface Figure {
   readonly rps: number;
   readonly p99: number;
+  readonly cpuUs: number | null;
 }
 
 export function figures(result: BenchResult): Map<string, Figure> {
@@ -414,6 +435,9 @@ export function figures(result: BenchResult): Map<string, Figure> {
     out.set(`${row.contender}/${row.scenario}`, {
       rps: median(row.samples.map((s) => s.rps)),
       p99: median(row.samples.map((s) => s.p99)),
+      cpuUs: row.samples.every((s) => s.cpuUs !== null)
+        ? median(row.samples.map((s) => s.cpuUs!))
+        : null,
     });
   }
   return out;
@@ -519,14 +543,14 @@ export function markdown(result: BenchResult): string {
     `Run ${meta.date} · Node ${meta.node} · ${meta.cpus} × ${meta.cpuModel} · ${meta.memoryGiB} GiB · ` +
       `${c.rounds} rounds × ${c.amount ?? `${c.duration} s`} (warm-up ${c.warmup} s) · ${c.connections} connections · ${c.sessions} sessions`,
     '',
-    'req/s and p99: medians over the rounds. vs ceiling / vs peer: median of the per-round ratios.',
+    'req/s, p99 and server µs/req (server CPU, user + system, per response): medians over the rounds. vs ceiling / vs peer: median of the per-round ratios of req/s.',
     '',
   );
   const present = contenders.filter((x) => result.rows.some((r) => r.contender === x.name));
   for (const scenario of c.scenarios) {
     lines.push(`#### \`${scenario}\``, '');
-    lines.push('| contender | library | req/s | p99 ms | vs ceiling | vs peer |');
-    lines.push('|---|---|--:|--:|--:|--:|');
+    lines.push('| contender | library | req/s | p99 ms | server µs/req | vs ceiling | vs peer |');
+    lines.push('|---|---|--:|--:|--:|--:|--:|');
     for (const x of present) {
       const own = f.get(`${x.name}/${scenario}`);
       const row = result.rows.find((r) => r.contender === x.name && r.scenario === scenario);
@@ -539,7 +563,7 @@ export function markdown(result: BenchResult): string {
         x.store === 'none' ? '100 %' : toCeiling === null ? '–' : `${fmt(toCeiling * 100)} %`;
       const vsPeer = toPeer === null ? '' : `${fmt(toPeer, 2)}× ${x.peer}`;
       lines.push(
-        `| ${x.name} | ${x.library} | ${fmt(own?.rps)}${bad} | ${fmt(own?.p99, 1)} | ${vsCeiling} | ${vsPeer} |`,
+        `| ${x.name} | ${x.library} | ${fmt(own?.rps)}${bad} | ${fmt(own?.p99, 1)} | ${fmt(own?.cpuUs, 1)} | ${vsCeiling} | ${vsPeer} |`,
       );
     }
     lines.push('');
