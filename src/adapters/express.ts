@@ -85,6 +85,7 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
             res.statusCode = 200;
             next(asSessionError(err));
           },
+          () => rs.commitIfIdle(),
         );
       }
       return rs.session();

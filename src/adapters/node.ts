@@ -109,6 +109,7 @@ export function withSessions<Data extends object>(
         res,
         () => rs.commit(),
         (err) => sendSessionError(res, asSessionError(err)),
+        () => rs.commitIfIdle(),
       );
       return rs.session();
     };

@@ -45,6 +45,8 @@ export function holdUntilCommitted(
   res: ServerResponse,
   commit: () => Promise<{ readonly headers: ReadonlyArray<readonly [string, string]> }>,
   onError: (err: unknown) => void,
+  /** The commit when it needs no store I/O (a plain read), so the response goes out at once. */
+  commitIfIdle?: () => { readonly headers: ReadonlyArray<readonly [string, string]> } | undefined,
 ): { release(): void } {
   const target = res as unknown as Record<Held, (...args: unknown[]) => unknown>;
   const queue: Array<[number, unknown[]]> = [];
@@ -60,6 +62,15 @@ export function holdUntilCommitted(
     const previous = target[name];
     target[name] = function held(this: unknown, ...args: unknown[]) {
       if (open) return previous.apply(this, args);
+      if (!started) {
+        const idle = commitIfIdle?.();
+        if (idle) {
+          started = true;
+          open = true;
+          if (idle.headers.length > 0 && !res.headersSent) applyHeaders(res, idle.headers);
+          return previous.apply(this, args);
+        }
+      }
       queue.push([i, args]);
       if (!started) {
         started = true;
