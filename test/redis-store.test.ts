@@ -208,11 +208,23 @@ describe.skipIf(clusterUnavailable !== null)('redisStore on a 3-master Redis Clu
     const now = Date.now();
     await store.create('failover', record(now, { before: true }));
     const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', `${prefix}s:{failover}`));
-    const slots = (await cluster.cluster('SLOTS')) as unknown as Array<
-      [number, number, [string, number]]
-    >;
-    const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2];
-    const port = owner[1];
+    // Only a master with a replica can fail over. A cluster just created takes a few seconds to
+    // list its replicas everywhere (gossip), so wait for this master's to appear.
+    type Range = [number, number, [string, number], ...[string, number][]];
+    let range: Range | undefined;
+    for (let i = 0; i < 60 && !(range && range.length > 3); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 250));
+      const slots = (await cluster.cluster('SLOTS')) as unknown as Range[];
+      range = slots.find(([from, to]) => slot >= from && slot <= to);
+    }
+    expect(range?.length, 'the master holding the session has a replica').toBeGreaterThan(3);
+    const port = range![2][1];
+    // Restart the node later from its own files, wherever the cluster was started from.
+    const node = new Redis({ port, lazyConnect: true });
+    await node.connect();
+    const dir = ((await node.config('GET', 'dir')) as string[])[1]!;
+    const configFile = ((await node.config('GET', 'cluster-config-file')) as string[])[1]!;
+    node.disconnect();
     // redis-cli rather than an ioredis client, which would retry SHUTDOWN on the dying connection.
     spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
     try {
@@ -232,7 +244,7 @@ describe.skipIf(clusterUnavailable !== null)('redisStore on a 3-master Redis Clu
       expect(recovered).toBe(true);
     } finally {
       // The node rejoins as a replica of its promoted replica (its nodes.conf is kept).
-      spawn('redis-server', [
+      spawnSync('redis-server', [
         '--port',
         String(port),
         '--bind',
@@ -240,7 +252,7 @@ describe.skipIf(clusterUnavailable !== null)('redisStore on a 3-master Redis Clu
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
-        `${process.cwd()}/.redis-cluster/nodes-${port}.conf`,
+        configFile.startsWith('/') ? configFile : `${dir}/${configFile}`,
         '--cluster-node-timeout',
         '2000',
         '--save',
@@ -248,10 +260,18 @@ describe.skipIf(clusterUnavailable !== null)('redisStore on a 3-master Redis Clu
         '--appendonly',
         'no',
         '--dir',
-        `${process.cwd()}/.redis-cluster`,
+        dir,
         '--daemonize',
         'yes',
+        '--logfile',
+        `${dir}/${port}.log`,
       ]);
+      // Leave the cluster whole for the next run: wait until the node is back as a replica.
+      for (let i = 0; i < 40; i++) {
+        const role = spawnSync('redis-cli', ['-p', String(port), 'role'], { encoding: 'utf8' });
+        if (/slave|replica/.test(role.stdout) && /connected/.test(role.stdout)) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
   }, 60_000);
 });
