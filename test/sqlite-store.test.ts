@@ -162,6 +162,32 @@ describe('sqliteStore', () => {
     await store.close();
   });
 
+  it('eight processes opening one new file at the same moment all start (WAL switch and schema)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const path = join(dir, `race-${round}.db`);
+      // Every child loads the module, then waits for one shared instant before opening the file.
+      const script = `
+        const { sqliteStore } = await import(${JSON.stringify(new URL('../src/stores/sqlite.ts', import.meta.url).href)});
+        while (Date.now() < ${Date.now() + 1500});
+        const store = sqliteStore({ path: ${JSON.stringify(path)}, sweepInterval: 0 });
+        await store.create('k' + process.pid, { data: {}, userId: null, createdAt: 0, lastSeenAt: 0, expiresAt: Date.now() + 60000, absoluteExpiresAt: Date.now() + 60000, meta: {} });
+        await store.close();`;
+      const codes = await Promise.all(
+        Array.from({ length: 8 }, () => {
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          return new Promise<number | null>((resolve) => child.on('exit', resolve));
+        }),
+      );
+      expect(codes).toEqual(Array(8).fill(0));
+      const check = new DatabaseSync(path);
+      expect(check.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+      expect(check.prepare('SELECT count(*) AS n FROM tessera_sessions').get()).toEqual({ n: 8 });
+      check.close();
+    }
+  });
+
   it('bad options are ERR_SESSION_CONFIG at construction', () => {
     expect(() => sqliteStore({} as never)).toThrow(
       expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),

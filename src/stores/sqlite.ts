@@ -62,6 +62,24 @@ CREATE TABLE IF NOT EXISTS tessera_schema (name TEXT PRIMARY KEY, version INTEGE
 INSERT OR IGNORE INTO tessera_schema (name, version) VALUES ('${table}', ${SQLITE_SCHEMA_VERSION});`;
 }
 
+const BUSY = new Set([5, 6]); // SQLITE_BUSY, SQLITE_LOCKED
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Run `body`, again after a short pause while SQLite says busy, for up to `timeoutMs`. */
+function withBusyRetry(timeoutMs: number, body: () => void): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      body();
+      return;
+    } catch (err) {
+      const code = (err as { errcode?: number }).errcode;
+      if (code === undefined || !BUSY.has(code & 0xff) || Date.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, wait); // start-up only: a synchronous pause, as the driver's own
+    }
+  }
+}
+
 interface Row {
   key: string;
   data: string;
@@ -137,10 +155,29 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
   const owned = database === undefined;
   // WAL lets readers and one writer work at once across processes; NORMAL sync is durable
   // across application crashes and loses at most the last transactions on power loss.
-  db.exec(
-    `PRAGMA busy_timeout = ${busyTimeout}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`,
-  );
-  if (createTable) db.exec(sqliteSchema(table));
+  db.exec(`PRAGMA busy_timeout = ${busyTimeout}; PRAGMA synchronous = NORMAL;`);
+  // Several processes may open a new file at the same moment (a cluster's workers starting).
+  // Switching to WAL and creating the schema take the write lock, and SQLite answers SQLITE_BUSY
+  // at once rather than waiting when another connection holds it there: retry until busyTimeout.
+  // The schema goes in one IMMEDIATE transaction, which takes that lock first, then writes.
+  withBusyRetry(busyTimeout, () => {
+    const { journal_mode: mode } = db.prepare('PRAGMA journal_mode').get() as {
+      journal_mode: string;
+    };
+    if (mode !== 'wal') db.exec('PRAGMA journal_mode = WAL');
+  });
+  if (createTable) {
+    withBusyRetry(busyTimeout, () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(sqliteSchema(table));
+        db.exec('COMMIT');
+      } catch (err) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
 
   const columns =
     'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';

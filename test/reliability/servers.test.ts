@@ -10,6 +10,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAppProcess } from '../support/app-process.ts';
+
+type AppProcess = Awaited<ReturnType<typeof startAppProcess>>;
+
 import { Browser } from '../support/http.ts';
 import { DATABASE_URL, REDIS_URL, serviceUnavailable } from '../support/services.ts';
 
@@ -56,7 +59,17 @@ afterAll(async () => {
 for (const { name, spec, down } of cases) {
   describe.skipIf(down !== null)(`two app processes sharing ${name}`, () => {
     it('the session follows the visitor, a logout on one is effective on the other, concurrent writes through both are all kept', async () => {
-      const [a, b] = await Promise.all([startAppProcess(spec), startAppProcess(spec)]);
+      // If one fails to start, stop the other: a live child would keep the test run from ending.
+      const started = await Promise.allSettled([startAppProcess(spec), startAppProcess(spec)]);
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) {
+        for (const s of started) if (s.status === 'fulfilled') await s.value.stop();
+        throw failed.reason;
+      }
+      const [a, b] = started.map((s) => (s as PromiseFulfilledResult<AppProcess>).value) as [
+        AppProcess,
+        AppProcess,
+      ];
       try {
         const visitor = new Browser(a.url);
         // One cookie jar, two servers: as behind a round-robin load balancer.
