@@ -1,24 +1,12 @@
-import {
-  CookieTooLargeError,
-  SessionError,
-  SessionStateError,
-  SessionStoreError,
-} from './errors.ts';
+import { CookieTooLargeError, SessionStateError } from './errors.ts';
 import type { SessionEvent } from './events.ts';
+import { guard } from './lib/as-session-error.ts';
 import { readCookie, serializeCookie } from './lib/cookie.ts';
+import { toDelta } from './lib/delta.ts';
 import { hashToken, newToken, signToken, type Verified } from './lib/token.ts';
 import type { ResolvedOptions } from './options.ts';
-import { type Change, Session, type SessionData, type SessionState } from './session.ts';
-import type {
-  AtomicOp,
-  JsonValue,
-  SealCodec,
-  SealedStore,
-  SessionDelta,
-  SessionMeta,
-  SessionRecord,
-  SessionStore,
-} from './store.ts';
+import { Session, type SessionData, type SessionState } from './session.ts';
+import type { SealCodec, SealedStore, SessionMeta, SessionRecord, SessionStore } from './store.ts';
 
 /**
  * What an adapter tells the core about a request.
@@ -113,16 +101,6 @@ export interface Core {
   /** Cookie value → token and store key, or null (see `cachedVerifier`). */
   readonly verify: (value: string) => Verified | null;
   emit(event: SessionEvent): void;
-}
-
-/** Run a store call; anything but a SessionError becomes ERR_SESSION_STORE_UNAVAILABLE. */
-async function guard<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof SessionError) throw err;
-    throw new SessionStoreError(`session store failed during ${what}`, { cause: err });
-  }
 }
 
 const NO_HEADERS: CommitResult = Object.freeze({ headers: Object.freeze([]) });
@@ -263,30 +241,35 @@ export class RequestSession<Data extends object = SessionData> {
     if (state === null) {
       if (this.#loading) return undefined; // a load in flight: commit() waits for it
     } else {
-      const { record } = state;
-      if (
-        record === null ||
-        state.destroyed ||
-        state.regenerate ||
-        state.changes.size > 0 ||
-        this.#reissue ||
-        this.#c.o.now() - record.lastSeenAt >= this.#c.o.touchAfter
-      )
-        return undefined;
+      if (!this.#nothingToWrite(state, this.#c.o.now())) return undefined;
       state.committed = true;
     }
     this.#committed = NOTHING;
     return NO_HEADERS;
   }
 
+  /** An existing session, unchanged, with no touch due and no cookie to re-issue. */
+  #nothingToWrite(state: SessionState, now: number): boolean {
+    const { record } = state;
+    return (
+      record !== null &&
+      !state.destroyed &&
+      !state.regenerate &&
+      state.changes.size === 0 &&
+      !this.#reissue &&
+      now - record.lastSeenAt < this.#c.o.touchAfter
+    );
+  }
+
   async #commit(): Promise<CommitResult> {
     // A commit racing a load that is still in flight waits for it; a failed load commits nothing.
     if (this.#loading && !this.#state) await this.#loading.catch(() => undefined);
-    if (!this.#state) return { headers: [] };
+    if (!this.#state) return NO_HEADERS;
     const state = this.#state;
     state.committed = true;
     const { o } = this.#c;
     const now = o.now();
+    if (this.#nothingToWrite(state, now)) return NO_HEADERS;
     if (state.destroyed) return this.#destroy(state, now);
 
     // Flash messages already read leave an empty list behind: that is not something to keep.
@@ -297,7 +280,7 @@ export class RequestSession<Data extends object = SessionData> {
       );
     if (state.record === null || state.regenerate) {
       if (!hasContent) {
-        if (!state.record) return { headers: [] };
+        if (!state.record) return NO_HEADERS;
         // A regenerate of a session emptied in this request: it simply ends.
         await this.#drop(state.record, this.#loadedKey!, now, 'destroy');
         return this.#clear();
@@ -312,7 +295,7 @@ export class RequestSession<Data extends object = SessionData> {
         : await guard('update', () => this.#c.store!.update(state.key!, delta, now));
       // Destroyed or revoked while this request ran: never write it back. The cookie is left
       // alone: a concurrent login may already have replaced it in the browser.
-      if (!alive) return { headers: [] };
+      if (!alive) return NO_HEADERS;
       return this.#cookie(
         state,
         { ...state.record, data: state.data, lastSeenAt: now, expiresAt },
@@ -323,11 +306,10 @@ export class RequestSession<Data extends object = SessionData> {
       const alive = this.#c.codec
         ? true
         : await guard('touch', () => this.#c.store!.touch(state.key!, expiresAt, now, now));
-      if (!alive) return { headers: [] };
+      if (!alive) return NO_HEADERS;
       return this.#cookie(state, { ...state.record, lastSeenAt: now, expiresAt }, now);
     }
-    if (this.#reissue) return this.#cookie(state, state.record, now);
-    return { headers: [] };
+    return this.#cookie(state, state.record, now); // only the re-issue is left
   }
 
   async #create(state: SessionState, now: number): Promise<CommitResult> {
@@ -461,21 +443,4 @@ function issueToken(state: SessionState): void {
 function issueSealedId(state: SessionState): void {
   state.key = hashToken(newToken());
   state.token = state.key;
-}
-
-/** The changes of one request as a store delta. */
-export function toDelta(
-  changes: ReadonlyMap<string, Change>,
-  expiresAt: number,
-  now: number,
-): SessionDelta {
-  const set: Record<string, JsonValue> = {};
-  const unset: string[] = [];
-  const ops: AtomicOp[] = [];
-  for (const [key, change] of changes) {
-    if (change.kind === 'set') set[key] = change.value;
-    else if (change.kind === 'unset') unset.push(key);
-    else ops.push(...change.ops);
-  }
-  return { set, unset, ops, expiresAt, lastSeenAt: now };
 }

@@ -6,3 +6,13 @@ export function asSessionError(err: unknown): SessionError {
     ? err
     : new SessionStoreError('session commit failed', { cause: err });
 }
+
+/** Run a store call; anything but a SessionError becomes ERR_SESSION_STORE_UNAVAILABLE. */
+export async function guard<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof SessionError) throw err;
+    throw new SessionStoreError(`session store failed during ${what}`, { cause: err });
+  }
+}
