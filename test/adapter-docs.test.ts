@@ -5,27 +5,11 @@
  * a post, the note shown back, and a post without the token refused.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, tsBlockAfter } from './support/doc-code.ts';
 import { Browser, type Reply } from './support/http.ts';
 
-function completeApp(page: string): string {
-  const doc = readFileSync(new URL(`../docs/adapters/${page}`, import.meta.url), 'utf8');
-  const at = doc.indexOf('\n## A complete app\n');
-  if (at === -1) throw new Error(`${page} has no "## A complete app" section`);
-  const match = /```ts\n([\s\S]*?)```/.exec(doc.slice(at));
-  if (!match) throw new Error(`no ts block in ${page}'s complete app`);
-  return match[1]!;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+const completeApp = (page: string) => tsBlockAfter(`docs/adapters/${page}`, 'A complete app');
 
 let child: ChildProcess | undefined;
 afterEach(() => child?.kill());

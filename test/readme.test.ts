@@ -13,12 +13,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, tsBlockAfter } from './support/doc-code.ts';
 import { Browser } from './support/http.ts';
 import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
 
@@ -26,21 +26,7 @@ const root = new URL('..', import.meta.url).pathname;
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
-function codeAfter(heading: string): string {
-  const at = readme.indexOf(`\n## ${heading}\n`);
-  if (at === -1) throw new Error(`README has no "## ${heading}" section`);
-  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!match) throw new Error(`no ts block under ${heading}`);
-  return match[1]!;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+const codeAfter = (heading: string) => tsBlockAfter('README.md', heading);
 
 let child: ChildProcess | undefined;
 afterEach(() => child?.kill());
