@@ -123,7 +123,7 @@ async function memoryChild(kind: string): Promise<number> {
   gc();
   const before = process.memoryUsage().heapUsed;
   let keep: unknown;
-  if (kind === 'tessera') {
+  if (kind === 'tessera-session') {
     const store = memoryStore({ maxSessions: SESSIONS, sweepInterval: 0 });
     for (let i = 0; i < SESSIONS; i++) {
       const r = record(i);
@@ -178,7 +178,7 @@ function memory(): { tessera: number; expressSession: number } {
     }
     return median(samples);
   };
-  return { tessera: measure('tessera'), expressSession: measure('express-session') };
+  return { tessera: measure('tessera-session'), expressSession: measure('express-session') };
 }
 
 // ---------- store calls per request ----------

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { createSessions, memoryStore } from 'tessera';
+ * import { createSessions, memoryStore } from 'tessera-session';
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * ```
  * @module
@@ -19,6 +19,7 @@ export {
 } from './errors.ts';
 export type { SessionEvent } from './events.ts';
 export type {
+  CommitOptions,
   CommitResult,
   RequestInfo,
   RequestSession,

@@ -39,6 +39,19 @@ export interface CommitResult {
 }
 
 /**
+ * What an adapter tells the core when it commits.
+ *
+ * @example
+ * ```ts
+ * const { headers } = await rs.commit({ status: res.statusCode });
+ * ```
+ */
+export interface CommitOptions {
+  /** The response status: 5xx commits nothing (the handler failed; its changes are half-done). */
+  readonly status?: number;
+}
+
+/**
  * One session as `listSessions` reports it (for a "your active sessions" page).
  *
  * @example
@@ -224,7 +237,12 @@ export class RequestSession<Data extends object = SessionData> {
    * return the headers to add. Call once, after the handler, before the response head is sent.
    * Idempotent: later calls return the same result.
    */
-  commit(): Promise<CommitResult> {
+  commit(options: CommitOptions = {}): Promise<CommitResult> {
+    // Django's rule, for every adapter alike: a handler that failed (5xx) saves nothing.
+    if (options.status !== undefined && options.status >= 500) {
+      if (this.#state) this.#state.committed = true;
+      this.#committed ??= NOTHING;
+    }
     this.#committed ??= this.#commit();
     return this.#committed;
   }

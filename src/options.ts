@@ -69,7 +69,7 @@ export interface SessionsOptions {
  *
  * @example
  * ```ts
- * import { defaults } from 'tessera';
+ * import { defaults } from 'tessera-session';
  * console.log(defaults.idleTimeout); // '2h'
  * ```
  */
@@ -201,7 +201,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   const secrets = resolveSecrets(options.secrets);
   if (!isStore(options.store)) {
     fail(
-      `store is required: memoryStore() from 'tessera', sqliteStore() from 'tessera/sqlite', postgresStore() from 'tessera/postgres', redisStore() from 'tessera/redis' or cookieStore() from 'tessera'`,
+      `store is required: memoryStore() from 'tessera-session', sqliteStore() from 'tessera-session/sqlite', postgresStore() from 'tessera-session/postgres', redisStore() from 'tessera-session/redis' or cookieStore() from 'tessera-session'`,
     );
   }
   const idleTimeout = parseDuration(options.idleTimeout ?? defaults.idleTimeout, 'idleTimeout');

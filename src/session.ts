@@ -21,7 +21,7 @@ export type SessionData = Record<string, unknown>;
  *
  * @example
  * ```ts
- * declare module 'tessera' {
+ * declare module 'tessera-session' {
  *   interface SessionTypes { data: { views: number; cart: string[] } }
  * }
  * ```

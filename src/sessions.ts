@@ -17,7 +17,7 @@ function isSealed(store: SessionStore | SealedStore): store is SealedStore {
  *
  * @example
  * ```ts
- * import { createSessions, memoryStore } from 'tessera';
+ * import { createSessions, memoryStore } from 'tessera-session';
  *
  * interface Data { cart: string[]; lang: 'en' | 'fr' }
  * const sessions = createSessions<Data>({

@@ -116,7 +116,7 @@ export interface StoredSession {
  *
  * @example
  * ```ts
- * import { runStoreConformance } from 'tessera/testing';
+ * import { runStoreConformance } from 'tessera-session/testing';
  * const myStore: SessionStore = { get, create, update, touch, destroy, listByUser, destroyByUser };
  * ```
  */
@@ -130,6 +130,24 @@ export interface SessionStore {
    * record is missing or expired at `now`: a destroyed session is never written back.
    */
   update(key: string, delta: SessionDelta, now: number): Promise<boolean>;
+  /**
+   * Move a live record to a new key (login, privilege change), atomically: only while the record
+   * under `oldKey` is alive at `now`, `delta` is applied to its *current* value (not to what the
+   * request loaded, so a concurrent request's change is kept), the result is written under
+   * `newKey` with `userId` as its bound user (`null`: anonymous; the user index follows), and
+   * `oldKey` is deleted, all as one operation. `createdAt` and `absoluteExpiresAt` are kept (a
+   * regenerate does not extend the absolute deadline). Resolves the new record, or `null`, writing
+   * nothing, when the old record is gone or expired: a logged-out or revoked session is never
+   * revived by a request that was already in flight. `newKey` is fresh (a new random token's hash).
+   *
+   * Optional only while the stores are being migrated; it becomes required.
+   */
+  regenerate?(
+    oldKey: string,
+    newKey: string,
+    change: { readonly delta: SessionDelta; readonly userId: string | null },
+    now: number,
+  ): Promise<SessionRecord | null>;
   /** Extend a live record (sliding expiry). `false` when it is gone. */
   touch(key: string, expiresAt: number, lastSeenAt: number, now: number): Promise<boolean>;
   /** Delete the record. `true` when there was one. */

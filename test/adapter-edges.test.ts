@@ -21,7 +21,7 @@ const sessions = () =>
     cookie: { secure: 'auto' },
   });
 
-describe('tessera/express', () => {
+describe('tessera-session/express', () => {
   it('the CSRF guard reads an urlencoded body itself when no parser ran, and leaves it on req.body', async () => {
     const app = express();
     app.use(sessionMiddleware(sessions()));
@@ -83,7 +83,7 @@ describe('tessera/express', () => {
   });
 });
 
-describe('tessera/fastify', () => {
+describe('tessera-session/fastify', () => {
   it('registering without { sessions } fails at start-up with ERR_SESSION_CONFIG', async () => {
     const app = Fastify();
     await expect(app.register(tesseraSessions, {} as never).ready()).rejects.toMatchObject({

@@ -59,7 +59,7 @@ async function start() {
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
-describe('tessera/hono over real HTTP', () => {
+describe('tessera-session/hono over real HTTP', () => {
   it('lazy: a route that never asks for the session never touches the store', async () => {
     const { browser, store } = await start();
     await browser.get('/');

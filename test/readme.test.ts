@@ -1,6 +1,6 @@
 /**
  * The README's node:http example, run exactly as written: extracted from README.md, started as
- * its own Node process importing `tessera` by its public name (package self-reference to the
+ * its own Node process importing `tessera-session` by its public name (package self-reference to the
  * built dist/), and visited twice with the cookie it sets.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -57,8 +57,8 @@ describe('README', () => {
     // In a scratch folder (the SQLite file lands there) that resolves tessera and the drivers.
     const dir = mkdtempSync(join(tmpdir(), 'tessera-readme-'));
     mkdirSync(join(dir, 'node_modules'));
-    for (const name of ['tessera', 'ioredis', 'pg']) {
-      const target = name === 'tessera' ? root : join(root, 'node_modules', name);
+    for (const name of ['tessera-session', 'ioredis', 'pg']) {
+      const target = name === 'tessera-session' ? root : join(root, 'node_modules', name);
       symlinkSync(target, join(dir, 'node_modules', name));
     }
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));

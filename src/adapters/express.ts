@@ -22,7 +22,7 @@ declare global {
     interface Request {
       /**
        * Load this request's session (one store read on first call, the same object after).
-       * Set by tessera's `sessionMiddleware`; typed by `declare module 'tessera' { interface
+       * Set by tessera's `sessionMiddleware`; typed by `declare module 'tessera-session' { interface
        * SessionTypes { data: MyData } }`.
        */
       session: LoadSession<AppSessionData>;
@@ -45,8 +45,8 @@ const NOTHING = Promise.resolve({ headers: [] as const });
  * @example
  * ```ts
  * import express from 'express';
- * import { createSessions, memoryStore } from 'tessera';
- * import { sessionErrors, sessionMiddleware } from 'tessera/express';
+ * import { createSessions, memoryStore } from 'tessera-session';
+ * import { sessionErrors, sessionMiddleware } from 'tessera-session/express';
  *
  * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * const app = express();
@@ -62,7 +62,7 @@ const NOTHING = Promise.resolve({ headers: [] as const });
 export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>): RequestHandler {
   if (typeof sessions?.request !== 'function')
     throw new TypeError(
-      'tessera/express: sessionMiddleware(sessions) needs the object createSessions() returns',
+      'tessera-session/express: sessionMiddleware(sessions) needs the object createSessions() returns',
     );
   return function tesseraSession(req, res, next) {
     const rs = sessions.request({

@@ -26,7 +26,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /**
      * Load this request's session (one store read on first call, the same object after).
-     * Typed by `declare module 'tessera' { interface SessionTypes { data: MyData } }`.
+     * Typed by `declare module 'tessera-session' { interface SessionTypes { data: MyData } }`.
      */
     session: LoadSession<AppSessionData>;
   }
@@ -71,7 +71,7 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
   if (typeof sessions?.request !== 'function') {
     done(
       new SessionConfigError(
-        'tessera/fastify: register the plugin with { sessions }, the object createSessions() returns',
+        'tessera-session/fastify: register the plugin with { sessions }, the object createSessions() returns',
       ),
     );
     return;
@@ -128,8 +128,8 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
  * @example
  * ```ts
  * import Fastify from 'fastify';
- * import { createSessions, memoryStore } from 'tessera';
- * import { tesseraSessions } from 'tessera/fastify';
+ * import { createSessions, memoryStore } from 'tessera-session';
+ * import { tesseraSessions } from 'tessera-session/fastify';
  *
  * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * const app = Fastify();
@@ -141,7 +141,7 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
  * await app.listen({ port: 3000 });
  * ```
  */
-export const tesseraSessions = fp(plugin, { fastify: '5.x', name: 'tessera' });
+export const tesseraSessions = fp(plugin, { fastify: '5.x', name: 'tessera-session' });
 
 /**
  * Options of {@link csrfProtection}.

@@ -71,8 +71,8 @@ function requestInfo(request: Request, options: FetchAdapterOptions): RequestInf
  *
  * @example
  * ```ts
- * import { createSessions, memoryStore } from 'tessera';
- * import { withSessions } from 'tessera/fetch';
+ * import { createSessions, memoryStore } from 'tessera-session';
+ * import { withSessions } from 'tessera-session/fetch';
  *
  * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * export default {

@@ -74,7 +74,7 @@ function info(c: Context, trustProxy: boolean): RequestInfo {
  * @example
  * ```ts
  * import { Hono } from 'hono';
- * import { sessionMiddleware, type SessionEnv } from 'tessera/hono';
+ * import { sessionMiddleware, type SessionEnv } from 'tessera-session/hono';
  *
  * const app = new Hono<SessionEnv<{ views: number }>>();
  * app.use(sessionMiddleware(sessions));

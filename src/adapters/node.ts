@@ -85,8 +85,8 @@ export function requestInfo(req: IncomingMessage, trustProxy: boolean) {
  * @example
  * ```ts
  * import { createServer } from 'node:http';
- * import { createSessions, memoryStore } from 'tessera';
- * import { withSessions } from 'tessera/node';
+ * import { createSessions, memoryStore } from 'tessera-session';
+ * import { withSessions } from 'tessera-session/node';
  *
  * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * createServer(withSessions(sessions, async (req, res, session) => {
@@ -131,7 +131,7 @@ export function withSessions<Data extends object>(
 }
 
 function defaultOnError(err: unknown): void {
-  console.error('tessera/node: the handler threw', err);
+  console.error('tessera-session/node: the handler threw', err);
 }
 
 /**

@@ -37,7 +37,7 @@ function isRevocationList(value: unknown): value is RevocationList {
  *
  * @example
  * ```ts
- * import { cookieStore, createSessions } from 'tessera';
+ * import { cookieStore, createSessions } from 'tessera-session';
  *
  * const sessions = createSessions({
  *   secrets: [process.env.SESSION_SECRET!],
@@ -48,7 +48,7 @@ function isRevocationList(value: unknown): value is RevocationList {
  *
  * @example With revocation ("sign out everywhere"), backed by a small server store:
  * ```ts
- * import { cookieStore, createSessions, revocationList } from 'tessera';
+ * import { cookieStore, createSessions, revocationList } from 'tessera-session';
  *
  * // Any SessionStore; with several servers, one they share (sqlite on one host, postgres, redis).
  * const revocations = revocationList(sharedStore);

@@ -28,7 +28,7 @@ export interface MemoryStoreOptions {
  *
  * @example
  * ```ts
- * import { createSessions, memoryStore } from 'tessera';
+ * import { createSessions, memoryStore } from 'tessera-session';
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * ```
  */

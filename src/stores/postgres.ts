@@ -125,8 +125,8 @@ function toRecord(row: Row): SessionRecord {
  * @example
  * ```ts
  * import pg from 'pg';
- * import { createSessions } from 'tessera';
- * import { postgresStore } from 'tessera/postgres';
+ * import { createSessions } from 'tessera-session';
+ * import { postgresStore } from 'tessera-session/postgres';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 });
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: postgresStore({ pool }) });

@@ -69,8 +69,8 @@ function toRecord(hash: Record<string, string>): SessionRecord {
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
- * import { createSessions } from 'tessera';
- * import { redisStore } from 'tessera/redis';
+ * import { createSessions } from 'tessera-session';
+ * import { redisStore } from 'tessera-session/redis';
  *
  * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: redisStore({ client }) });

@@ -22,7 +22,7 @@ function entryKey(userId: string): string {
  *
  * @example
  * ```ts
- * import { cookieStore, createSessions, memoryStore, revocationList } from 'tessera';
+ * import { cookieStore, createSessions, memoryStore, revocationList } from 'tessera-session';
  *
  * const sessions = createSessions({
  *   secrets: [process.env.SESSION_SECRET!],

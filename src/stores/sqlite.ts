@@ -109,8 +109,8 @@ function toRecord(row: Row): SessionRecord {
  *
  * @example
  * ```ts
- * import { createSessions } from 'tessera';
- * import { sqliteStore } from 'tessera/sqlite';
+ * import { createSessions } from 'tessera-session';
+ * import { sqliteStore } from 'tessera-session/sqlite';
  *
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: sqliteStore({ path: './sessions.db' }) });
  * ```

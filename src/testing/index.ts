@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import { describe, it } from 'vitest';
- * import { storeConformance } from 'tessera/testing';
- * import { memoryStore } from 'tessera';
+ * import { storeConformance } from 'tessera-session/testing';
+ * import { memoryStore } from 'tessera-session';
  *
  * describe('memoryStore', () => {
  *   for (const c of storeConformance({ makeStore: () => memoryStore() })) it(c.name, c.run);
