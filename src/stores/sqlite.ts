@@ -1,7 +1,14 @@
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+
+// Loaded after a version check (not a static import) so Node 20 gets one clear line instead of
+// "No such built-in module: node:sqlite".
+requireNode('tessera-session/sqlite (node:sqlite)');
+const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
+type DatabaseSync = import('node:sqlite').DatabaseSync;
 
 /**
  * Options of {@link sqliteStore}. Give `path` or `database`.
