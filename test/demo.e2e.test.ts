@@ -617,7 +617,7 @@ describe('demo configuration', () => {
     });
     for (const [name, value] of [
       ['PORT', 'abc'],
-      ['SESSION_STORE', 'mysql://db'],
+      ['SESSION_STORE', 'mongodb://db'],
       ['SESSION_SECRET', 'too-short'],
       ['SESSION_IDLE_TIMEOUT', 'soon'],
       ['SESSION_COOKIE_NAME', 'my session'],
