@@ -243,7 +243,7 @@ export class RequestSession<Data extends object = SessionData> {
       regenerate: state.regenerate,
       changed: state.changes.size > 0,
       hasContent: (record === null || state.regenerate) && hasContent(state),
-      reissue: this.#loaded?.ids.stale,
+      reissue: this.#loaded?.ids.stale === true,
       touchDue: record !== null && touchDue(record, now, life),
       nonce: state.issued,
     });
