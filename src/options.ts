@@ -123,6 +123,15 @@ export const defaults = Object.freeze({
   trackMeta: true,
 });
 
+/**
+ * The cookie settings in force (`sessions.options.cookie`), e.g. for an adapter that expires the
+ * cookie itself.
+ *
+ * @example
+ * ```ts
+ * const { name, path, domain } = sessions.options.cookie;
+ * ```
+ */
 export interface ResolvedCookie {
   readonly name: string;
   readonly path: string;
