@@ -433,7 +433,7 @@ export class RequestSession<Data extends object = SessionData> {
 function hasContent(state: SessionState): boolean {
   if (state.userId !== null) return true;
   for (const key of Object.keys(state.data)) {
-    if (key === CSRF || key === LIFE) continue;
+    if (key === LIFE) continue;
     // Flash messages already read leave an empty list behind: that is not something to keep.
     if (key === FLASH) {
       const list = state.data[key];

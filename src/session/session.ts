@@ -1,5 +1,5 @@
 import { SessionStateError } from '../errors.ts';
-import { csrfTokenMatches, maskCsrfSecret } from '../lib/csrf.ts';
+import { csrfTokenMatches, maskCsrfSecret, newCsrfSecret } from '../lib/csrf.ts';
 import { type Duration, parseDuration } from '../lib/duration.ts';
 import { checkText, cloneJson, copyJson } from '../lib/json.ts';
 import { applyOp } from '../lib/ops.ts';
@@ -187,16 +187,21 @@ export class Session<Data extends object = SessionData> {
 
   /**
    * A CSRF token for a form or header: a fresh mask of the session's CSRF secret, different on
-   * every call. It needs no store record: the secret is derived (HMAC under your secrets) from
-   * the session's token, and a visitor without a session gets a cookie that binds it, nothing
-   * more. A record is written only once the session holds data.
+   * every call. A stored session needs no write for it: the secret is derived (HMAC under your
+   * secrets) from the session's token, and rotates with it at regenerate and login.
    */
   csrfToken(): string {
     this.#live();
     const s = this.#s;
     const kept = own(s.data, CSRF);
     if (typeof kept === 'string') return maskCsrfSecret(kept);
-    const token = s.token ?? s.nonce ?? this.#ids().token;
+    const token = s.record === null ? null : s.token;
+    if (token === null) {
+      // A session without a record keeps its secret in the data (and so becomes a record).
+      const secret = newCsrfSecret();
+      this.#reserved(CSRF, secret);
+      return maskCsrfSecret(secret);
+    }
     return maskCsrfSecret(s.ctx.csrfSecret(token));
   }
 
