@@ -372,10 +372,14 @@ export class RequestSession<Data extends object = SessionData> {
       .filter((s) => s.key !== keep)
       .sort((a, b) => a.record.lastSeenAt - b.record.lastSeenAt)
       .slice(0, live.length - o.maxSessionsPerUser);
-    for (const s of oldest) {
-      await guard('destroy', () => store!.destroy(s.key));
-      this.#c.emit({ type: 'revoked', id: s.key, userId, reason: 'max-sessions', at: now });
-    }
+    if (oldest.length === 0) return;
+    // The surplus goes in one batch (one statement or script), not one round trip per session.
+    const keys = oldest.map((s) => s.key);
+    const removed = await guard('destroyByUser', () =>
+      store!.destroyByUser(userId, { keys, except: keep }),
+    );
+    for (const key of removed)
+      this.#c.emit({ type: 'revoked', id: key, userId, reason: 'max-sessions', at: now });
   }
 
   async #destroy(state: SessionState, now: number): Promise<CommitResult> {

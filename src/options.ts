@@ -189,9 +189,16 @@ function isStore(store: unknown): store is SessionStore | SealedStore {
   if (typeof store !== 'object' || store === null) return false;
   const s = store as Record<string, unknown>;
   if (s['kind'] === 'sealed') return typeof s['bind'] === 'function';
-  return ['get', 'create', 'update', 'touch', 'destroy', 'listByUser', 'destroyByUser'].every(
-    (m) => typeof s[m] === 'function',
-  );
+  return [
+    'get',
+    'create',
+    'update',
+    'regenerate',
+    'touch',
+    'destroy',
+    'listByUser',
+    'destroyByUser',
+  ].every((m) => typeof s[m] === 'function');
 }
 
 /** Validate and freeze options. Every problem is an `ERR_SESSION_CONFIG` that says how to fix it. */

@@ -116,13 +116,11 @@ export function createSessions<Data extends object = SessionData>(
         return 0;
       }
       const s = serverStore('revokeUserSessions');
-      const live = await s.listByUser(userId, now);
+      // One batch; the store names what it deleted, so no record is loaded (or parsed) to report it.
       const removed = await s.destroyByUser(userId, except === undefined ? {} : { except });
-      for (const { key } of live) {
-        if (key !== except)
-          core.emit({ type: 'revoked', id: key, userId, reason: 'revoke-user', at: now });
-      }
-      return removed;
+      for (const key of removed)
+        core.emit({ type: 'revoked', id: key, userId, reason: 'revoke-user', at: now });
+      return removed.length;
     },
     async healthCheck() {
       if (store) await (store.ping ? store.ping() : store.get('tessera-health-check', o.now()));
