@@ -20,7 +20,7 @@ export class DemoConfigError extends Error {
 export interface DemoConfig {
   readonly port: number;
   readonly host: string;
-  /** `memory`, `cookie`, `sqlite:<file>`, `redis://…` or `postgres://…`. */
+  /** `memory`, `cookie`, `sqlite:<file>`, `redis://…`, `postgres://…` or `mysql://…`. */
   readonly store: string;
   readonly secret: string;
   /** Where the secret came from, for the start-up log. */
@@ -92,12 +92,13 @@ function storeSpec(env: Env): string {
     value === 'cookie' ||
     /^sqlite:.+/.test(value) ||
     /^rediss?:\/\/./.test(value) ||
-    /^postgres(ql)?:\/\/./.test(value)
+    /^postgres(ql)?:\/\/./.test(value) ||
+    /^(mysql|mariadb):\/\/./.test(value)
   ) {
     return value;
   }
   throw new DemoConfigError(
-    `SESSION_STORE must be one of memory, cookie, sqlite:<file>, redis://host:port or postgres://user@host/db; got ${JSON.stringify(value)}`,
+    `SESSION_STORE must be one of memory, cookie, sqlite:<file>, redis://host:port, postgres://user@host/db or mysql://user@host/db; got ${JSON.stringify(value)}`,
   );
 }
 
@@ -188,7 +189,7 @@ export interface OpenedStore {
 
 /**
  * Open the store a spec names. Drivers are imported only when asked for, so the demo runs with
- * neither `pg` nor `ioredis` installed as long as it does not use them.
+ * none of `pg`, `mysql2` and `ioredis` installed as long as it does not use them.
  *
  * @example
  * ```ts
@@ -224,6 +225,14 @@ export async function openStore(spec: string, cwd = process.cwd()): Promise<Open
       close: async () => {
         client.disconnect();
       },
+      listable: true,
+    };
+  }
+  if (/^(mysql|mariadb):/.test(spec)) {
+    const { mysqlStore } = await import('../src/stores/mysql.ts');
+    return {
+      store: mysqlStore({ uri: spec.replace(/^mariadb:/, 'mysql:') }),
+      close: none,
       listable: true,
     };
   }
