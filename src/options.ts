@@ -350,9 +350,16 @@ function isStore(store: unknown): store is SessionStore | SealedStore {
   if (typeof store !== 'object' || store === null) return false;
   const s = store as Record<string, unknown>;
   if (s['kind'] === 'sealed') return typeof s['bind'] === 'function';
-  return ['get', 'create', 'update', 'touch', 'destroy', 'listByUser', 'destroyByUser'].every(
-    (m) => typeof s[m] === 'function',
-  );
+  return [
+    'get',
+    'create',
+    'update',
+    'regenerate',
+    'touch',
+    'destroy',
+    'listByUser',
+    'destroyByUser',
+  ].every((m) => typeof s[m] === 'function');
 }
 
 function resolveLogger(logger: unknown): SessionLogger | null {

@@ -83,8 +83,10 @@ export function serverBackend(
         .filter((s) => s.key !== keep)
         .sort((a, b) => a.record.lastSeenAt - b.record.lastSeenAt)
         .slice(0, live.length - max);
-      for (const s of oldest) await call('destroy', () => store.destroy(s.key));
-      return oldest.map((s) => s.key);
+      if (oldest.length === 0) return [];
+      // The surplus goes in one batch (one statement or script), not one round trip per session.
+      const keys = oldest.map((s) => s.key);
+      return call('destroyByUser', () => store.destroyByUser(userId, { keys, except: keep }));
     },
   };
 }
