@@ -55,6 +55,7 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
     const rs = sessions.request({
       cookie: req.headers.cookie,
       secure: req.secure,
+      host: ownHost(req),
       userAgent: req.headers['user-agent'],
       ip: req.ip,
     });

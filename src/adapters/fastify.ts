@@ -60,6 +60,7 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
     const rs = sessions.request({
       cookie: request.headers.cookie,
       secure: request.protocol === 'https',
+      host: request.host,
       userAgent: request.headers['user-agent'],
       ip: request.ip,
     });

@@ -77,6 +77,7 @@ export function withSessions<Data extends object, Extra extends unknown[] = []>(
     const rs = sessions.request({
       cookie: request.headers.get('cookie'),
       secure: f.secure,
+      host: f.host,
       userAgent: request.headers.get('user-agent') ?? undefined,
       ip: f.ip,
     });

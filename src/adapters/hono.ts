@@ -90,6 +90,7 @@ export function sessionMiddleware<Data extends object>(
     const rs = sessions.request({
       cookie: c.req.header('cookie'),
       secure: f.secure,
+      host: f.host,
       userAgent: c.req.header('user-agent'),
       ip: f.ip,
     });

@@ -83,6 +83,7 @@ export function withSessions<Data extends object>(
     const rs = sessions.request({
       cookie: req.headers.cookie,
       secure: forwarded.secure,
+      host: forwarded.host,
       userAgent: req.headers['user-agent'],
       ip: forwarded.ip,
     });
