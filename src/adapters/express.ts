@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { CsrfError, SessionError } from '../errors.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
 import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
-import { holdUntilCommitted } from '../lib/hold-response.ts';
+import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
 import { sessionErrorBody } from '../lib/web-response.ts';
 import type { Sessions } from '../manager.ts';
 import type { AppSessionData, Session } from '../session.ts';
@@ -29,9 +29,6 @@ declare global {
     }
   }
 }
-
-/** Nothing to write: what a failed (5xx) response commits. */
-const NOTHING = Promise.resolve({ headers: [] as const });
 
 /**
  * Express middleware (Express 5): `req.session()` loads the session on first call. The store
@@ -71,25 +68,24 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
       userAgent: req.headers['user-agent'],
       ip: req.ip,
     });
-    let held = false;
-    const load = () => {
-      if (!held) {
-        held = true;
-        // Express has no hook before the head is written: the response's writes are held until
-        // the commit is done (see hold-response.ts), as express-session does.
-        holdUntilCommitted(
-          res,
-          () => (res.statusCode >= 500 ? NOTHING : rs.commit()),
-          (err) => {
-            for (const name of res.getHeaderNames()) res.removeHeader(name);
-            res.statusCode = 200;
-            next(asSessionError(err));
-          },
-          () => rs.commitIfIdle(),
-        );
-      }
-      return rs.session();
-    };
+    // Express has no hook before the head is written: the response's writes are held until
+    // the commit is done (see hold-response.ts), from here on, so no handler can get past it.
+    holdResponse(res, rs, {
+      commitFailed: (err) => {
+        resetHeaders(res);
+        res.statusCode = 200;
+        next(asSessionError(err));
+      },
+      replayFailed: (err) => {
+        // A held write threw (an invalid header value): Express's error path answers, as it
+        // would without tessera; once the head is out, the only answer left is to cut it short.
+        if (res.headersSent) return void res.destroy();
+        resetHeaders(res);
+        res.statusCode = 500;
+        next(err);
+      },
+    });
+    const load = () => rs.session();
     req.session = load as unknown as LoadSession<AppSessionData>;
     next();
   };

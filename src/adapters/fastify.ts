@@ -1,3 +1,4 @@
+import { validateHeaderValue } from 'node:http';
 import type {
   FastifyPluginCallback,
   FastifyReply,
@@ -104,9 +105,14 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
     const state = (request as WithState)[kState];
     if (!state || state.done || !state.rs.loaded) return payload;
     state.done = true;
-    if (reply.statusCode >= 500) return payload;
+    // Node checks header values only when Fastify writes the head, after this hook: a value it
+    // will refuse (a Location with a newline) is refused here, before anything is committed,
+    // and goes to Fastify's error handler (500) like any handler error.
+    const own = reply.getHeaders();
+    for (const name in own) validateHeaderValue(name, own[name] as string);
     try {
-      applyHeaders(reply, (await state.rs.commit()).headers);
+      // The core's rule: a 5xx answer commits nothing.
+      applyHeaders(reply, (await state.rs.commit({ status: reply.statusCode })).headers);
     } catch (err) {
       // Thrown from onSend, the error goes through Fastify's error handler (503 by its status).
       for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);

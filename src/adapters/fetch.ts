@@ -99,7 +99,7 @@ export function withSessions<Data extends object, Extra extends unknown[] = []>(
     }
     if (!rs.loaded) return res;
     try {
-      return withSessionHeaders(res, (await rs.commit()).headers);
+      return withSessionHeaders(res, (await rs.commit({ status: res.status })).headers);
     } catch (err) {
       await res.body?.cancel();
       return sessionErrorResponse(asSessionError(err));

@@ -102,7 +102,7 @@ export function sessionMiddleware<Data extends object>(
     if (!rs.loaded) return;
     let headers: Awaited<ReturnType<typeof rs.commit>>['headers'];
     try {
-      ({ headers } = await rs.commit());
+      ({ headers } = await rs.commit({ status: c.res.status }));
     } catch (err) {
       c.res = errorResponse(c, asSessionError(err));
       return;

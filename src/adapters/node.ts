@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CsrfError, SessionError } from '../errors.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
 import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
-import { holdUntilCommitted, sendSessionError } from '../lib/hold-response.ts';
+import { holdResponse, resetHeaders, sendSessionError } from '../lib/hold-response.ts';
 import type { Sessions } from '../manager.ts';
 import type { Session } from '../session.ts';
 
@@ -103,31 +103,37 @@ export function withSessions<Data extends object>(
   const { trustProxy = false, onError = defaultOnError } = options;
   return async function tesseraNodeHandler(req, res) {
     const rs = sessions.request(requestInfo(req, trustProxy));
-    let hold: { release(): void } | null = null;
-    const load: LoadSession<Data> = () => {
-      hold ??= holdUntilCommitted(
-        res,
-        () => rs.commit(),
-        (err) => sendSessionError(res, asSessionError(err)),
-        () => rs.commitIfIdle(),
-      );
-      return rs.session();
-    };
+    // Held from here, before the handler runs: no order of statements in it can write the head
+    // before the commit (`res.end(String((await session()).increment('n')))` looks `res.end` up
+    // first), and nothing thrown on the way out reaches the process.
+    const hold = holdResponse(res, rs, {
+      commitFailed: (err) => sendSessionError(res, asSessionError(err)),
+      replayFailed: (err) => {
+        onError(err, req);
+        internalError(res, []);
+      },
+    });
     try {
-      await handler(req, res, load);
+      await handler(req, res, () => rs.session());
     } catch (err) {
       // The handler failed: its session changes are not committed, and the answer is an error.
-      (hold as { release(): void } | null)?.release();
-      if (err instanceof SessionError) return sendSessionError(res, err);
-      onError(err, req);
-      if (res.headersSent) res.destroy();
-      else {
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        res.statusCode = 500;
-        res.end('Internal Server Error');
-      }
+      hold.abort((headers) => {
+        if (err instanceof SessionError) return sendSessionError(res, err);
+        onError(err, req);
+        internalError(res, headers);
+      });
     }
   };
+}
+
+function internalError(res: ServerResponse, headers: Parameters<typeof resetHeaders>[1]): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  resetHeaders(res, headers);
+  res.statusCode = 500;
+  res.end('Internal Server Error');
 }
 
 function defaultOnError(err: unknown): void {

@@ -5,7 +5,11 @@
  * Routes: GET /idle (never asks for the session), GET /state, POST /views (increment),
  * POST /likes (push `item` from the query or the urlencoded body), POST /slow-like (loads, waits
  * for the test's gate, then pushes), POST /login?user=, POST /logout, POST /boom (changes the
- * session, then throws). Every POST goes through the adapter's CSRF guard when `csrf` is on.
+ * session, then throws), POST /fail-soft (changes the session, answers 500 without throwing),
+ * POST /bad-header (changes the session, then a redirect whose Location holds a newline),
+ * POST /one-liner (the response method looked up before the session is loaded) and, where the
+ * framework lets a handler write a body in parts, POST /write-throw (changes the session,
+ * writes, then throws). Every POST goes through the adapter's CSRF guard when `csrf` is on.
  */
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
@@ -83,6 +87,16 @@ const routes = {
     (await load()).set('views', 1000);
     throw new Error('handler bug');
   },
+  /** Changes the session; the caller then answers 500 itself (no exception). */
+  async failSoft(load: Load) {
+    (await load()).set('views', 1000);
+    return { failed: true };
+  },
+  /** Changes the session; the caller then redirects to this (a header value Node refuses). */
+  async badLocation(load: Load) {
+    (await load()).set('views', 1000);
+    return '/next\nSet-Cookie: admin=1';
+  },
 };
 
 async function readForm(req: AsyncIterable<Buffer>): Promise<URLSearchParams> {
@@ -124,6 +138,19 @@ export function nodeApp(csrf: boolean): AppFactory {
               return json(200, await routes.logout(load));
             case 'POST /boom':
               return json(200, await routes.boom(load));
+            case 'POST /fail-soft':
+              return json(500, await routes.failSoft(load));
+            case 'POST /bad-header': {
+              const location = await routes.badLocation(load);
+              res.writeHead(303, { location });
+              return res.end();
+            }
+            case 'POST /one-liner':
+              return res.end(String((await load()).increment('views')));
+            case 'POST /write-throw':
+              (await load()).set('views', 1000);
+              res.write('partial');
+              throw new Error('after write');
             default:
               return json(404, {});
           }
@@ -164,6 +191,22 @@ export function expressApp(csrf: boolean): AppFactory {
     app.post('/boom', async (req, res) => {
       res.json(await routes.boom(load(req)));
     });
+    app.post('/fail-soft', async (req, res) => {
+      res.status(500).json(await routes.failSoft(load(req)));
+    });
+    app.post('/bad-header', async (req, res) => {
+      const location = await routes.badLocation(load(req));
+      res.writeHead(303, { location });
+      res.end();
+    });
+    app.post('/one-liner', async (req, res) => {
+      res.end(String((await req.session()).increment('views' as never)));
+    });
+    app.post('/write-throw', async (req, res) => {
+      (await load(req)()).set('views', 1000);
+      res.write('partial');
+      throw new Error('after write');
+    });
     app.use(tExpress.sessionErrors());
     app.use(
       (
@@ -197,6 +240,15 @@ export function fastifyApp(csrf: boolean): AppFactory {
     app.post('/login', async (req) => routes.login(load(req), query(req)['user']));
     app.post('/logout', async (req) => routes.logout(load(req)));
     app.post('/boom', async (req) => routes.boom(load(req)));
+    app.post('/fail-soft', async (req, reply) =>
+      reply.code(500).send(await routes.failSoft(load(req))),
+    );
+    app.post('/bad-header', async (req, reply) =>
+      reply.redirect(await routes.badLocation(load(req)), 303),
+    );
+    app.post('/one-liner', async (req, reply) =>
+      reply.send(String((await load(req)()).increment('views'))),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
@@ -233,6 +285,9 @@ export function honoApp(csrf: boolean): AppFactory {
     app.post('/login', async (c) => c.json(await routes.login(c.var.session, c.req.query('user'))));
     app.post('/logout', async (c) => c.json(await routes.logout(c.var.session)));
     app.post('/boom', async (c) => c.json(await routes.boom(c.var.session)));
+    app.post('/fail-soft', async (c) => c.json(await routes.failSoft(c.var.session), 500));
+    app.post('/bad-header', async (c) => c.redirect(await routes.badLocation(c.var.session), 303));
+    app.post('/one-liner', async (c) => c.text(String((await c.var.session()).increment('views'))));
     app.onError((_err, c) => c.text('oops', 500));
     return serveFetch(app.fetch);
   };
@@ -261,6 +316,15 @@ export const fetchApp: AppFactory = async (sessions, hooks) => {
         return Response.json(await routes.logout(load));
       case 'POST /boom':
         return Response.json(await routes.boom(load));
+      case 'POST /fail-soft':
+        return Response.json(await routes.failSoft(load), { status: 500 });
+      case 'POST /bad-header':
+        return new Response(null, {
+          status: 303,
+          headers: { location: await routes.badLocation(load) },
+        });
+      case 'POST /one-liner':
+        return new Response(String((await load()).increment('views')));
       default:
         return new Response('not found', { status: 404 });
     }
