@@ -17,26 +17,32 @@ export {
   SessionStateError,
   SessionStoreError,
 } from './errors.ts';
-export type { SessionEvent } from './events.ts';
+export type { RefusalReason, SessionEvent } from './events.ts';
+export type { Duration } from './lib/duration.ts';
 export type {
   CommitOptions,
   CommitResult,
   RequestInfo,
   RequestSession,
-  SessionInfo,
-  Sessions,
-} from './manager.ts';
-export { type CookieOptions, defaults, type SessionsOptions } from './options.ts';
+} from './lifecycle/request-session.ts';
+export { createSessions, type SessionInfo, type Sessions } from './lifecycle/sessions.ts';
 export {
-  type AppSessionData,
-  type ArrayKeys,
-  type Flash,
-  type NumberKeys,
-  Session,
-  type SessionData,
-  type SessionTypes,
-} from './session.ts';
-export { createSessions } from './sessions.ts';
+  type CookieOptions,
+  defaults,
+  type ResolvedCookie,
+  type ResolvedOptions,
+  type SessionLogger,
+  type SessionsOptions,
+} from './options.ts';
+export { type LoginOptions, Session } from './session/session.ts';
+export type {
+  AppSessionData,
+  ArrayKeys,
+  Flash,
+  NumberKeys,
+  SessionData,
+  SessionTypes,
+} from './session/types.ts';
 export type {
   AtomicOp,
   JsonValue,

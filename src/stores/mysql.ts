@@ -151,8 +151,14 @@ function dataExpression(
         const values = JSON.stringify(op.values);
         valueParams = [...valueParams, ...valueParams, values, values];
       } else if (op.op === 'increment') {
-        value = `CASE WHEN JSON_TYPE(${value}) IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') THEN CAST(JSON_EXTRACT(${value}, '$') AS DOUBLE) + ? ELSE ? END`;
-        valueParams = [...valueParams, ...valueParams, op.by, op.by];
+        // A sum past the largest double is not written (the value stays): no store keeps what
+        // it cannot read back (conformance; guard added by the "stores" helper).
+        const cur = `CAST(JSON_EXTRACT(${value}, '$') AS DOUBLE)`;
+        value = `CASE WHEN JSON_TYPE(${value}) IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') THEN
+          CASE WHEN (? > 0 AND ${cur} > 1.7976931348623157e308 - ?) OR (? < 0 AND ${cur} < -1.7976931348623157e308 - ?)
+          THEN ${cur} ELSE ${cur} + ? END ELSE ? END`;
+        const v = valueParams;
+        valueParams = [...v, op.by, ...v, op.by, op.by, ...v, op.by, ...v, ...v, op.by, op.by];
       } else {
         // pull: keep the elements (in order) equal to none of the values, compared as JSON
         // (key order inside objects does not matter).
@@ -196,7 +202,11 @@ function fold(ops: readonly AtomicOp[]): AtomicOp[] {
       out[out.length - 1] = { ...last, values: [...last.values, ...op.values] };
     else if (last?.op === 'pull' && op.op === 'pull')
       out[out.length - 1] = { ...last, values: [...last.values, ...op.values] };
-    else if (last?.op === 'increment' && op.op === 'increment')
+    else if (
+      last?.op === 'increment' &&
+      op.op === 'increment' &&
+      Number.isFinite(last.by + op.by) // else applied one by one (each past-a-double sum is skipped)
+    )
       out[out.length - 1] = { ...last, by: last.by + op.by };
     else out.push(op);
   }
@@ -486,13 +496,24 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       );
       return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
     },
-    async destroyByUser(userId, { except } = {}) {
-      const { affectedRows } = await run<Result>(
+    async destroyByUser(userId, { except, keys } = {}) {
+      // MySQL has no DELETE … RETURNING: read the keys (index only, no record parsed), then delete
+      // exactly those in one statement. (Contract change by the "stores" helper: resolves keys.)
+      if (keys !== undefined && keys.length === 0) return [];
+      const listed = await run<{ key: string }[]>(
         'destroyByUser',
-        `DELETE FROM ${t} WHERE user_id = ? AND \`key\` <> ?`,
-        [userId, except ?? ''],
+        `SELECT \`key\` FROM ${t} WHERE user_id = ? AND \`key\` <> ?${keys ? ` AND \`key\` IN (${keys.map(() => '?').join(', ')})` : ''}`,
+        [userId, except ?? '', ...(keys ?? [])],
+        true,
       );
-      return affectedRows;
+      const found = listed.map((row) => row.key);
+      if (found.length === 0) return [];
+      await run<Result>(
+        'destroyByUser',
+        `DELETE FROM ${t} WHERE user_id = ? AND \`key\` IN (${found.map(() => '?').join(', ')})`,
+        [userId, ...found],
+      );
+      return found;
     },
     purgeExpired: purge,
     async ping() {
