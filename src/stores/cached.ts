@@ -247,27 +247,18 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
         await invalidate(key);
       }
     },
-    ...(primary.regenerate
-      ? {
-          async regenerate(
-            oldKey: string,
-            newKey: string,
-            change: Parameters<NonNullable<SessionStore['regenerate']>>[2],
-            now: number,
-          ) {
-            const id = (await usable()) ? await lease(newKey, now) : null;
-            let moved: SessionRecord | null;
-            try {
-              moved = await primary.regenerate!(oldKey, newKey, change, now);
-            } finally {
-              await invalidate(oldKey);
-            }
-            // A revocation of the new key after the move removed our lease: this fill writes nothing.
-            if (moved && id) await fill(newKey, id, moved, now);
-            return moved;
-          },
-        }
-      : {}),
+    async regenerate(oldKey, newKey, change, now) {
+      const id = (await usable()) ? await lease(newKey, now) : null;
+      let moved: SessionRecord | null;
+      try {
+        moved = await primary.regenerate(oldKey, newKey, change, now);
+      } finally {
+        await invalidate(oldKey);
+      }
+      // A revocation of the new key after the move removed our lease: this fill writes nothing.
+      if (moved && id) await fill(newKey, id, moved, now);
+      return moved;
+    },
     async touch(key, expiresAt, lastSeenAt, now) {
       try {
         return await primary.touch(key, expiresAt, lastSeenAt, now);
@@ -286,21 +277,9 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
       return primary.listByUser(userId, now);
     },
     async destroyByUser(userId, options) {
-      // A primary that resolves only a count: list the keys first (a session created between the
-      // list and the delete can stay in the cache for up to `ttl`).
-      const listed = (await primary.listByUser(userId, Date.now())).map((s) => s.key);
-      try {
-        const deleted = await primary.destroyByUser(userId, options);
-        const keys = Array.isArray(deleted)
-          ? (deleted as string[])
-          : listed.filter((k) => k !== options?.except);
-        await Promise.all(keys.map(invalidate));
-        return deleted;
-      } catch (err) {
-        // It may have deleted some: make sure none of them is served from the cache.
-        await Promise.all(listed.filter((k) => k !== options?.except).map(invalidate));
-        throw err;
-      }
+      const deleted = await primary.destroyByUser(userId, options);
+      await Promise.all(deleted.map(invalidate));
+      return deleted;
     },
     async ping() {
       // The cache being down is a degraded service, not an outage: health follows the primary.
