@@ -25,6 +25,19 @@ ensure_redis() {
   log "redis: NOT reachable on 127.0.0.1:6379"; return 1
 }
 
+mariadb_up() { mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1; }
+
+ensure_mariadb() {
+  if mariadb_up; then log "mariadb: up"; return 0; fi
+  if [ -x /usr/sbin/mariadbd ]; then
+    log "mariadb: starting"
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || true
+    for _ in $(seq 1 60); do mariadb_up && { log "mariadb: up"; return 0; }; sleep 0.5; done
+  fi
+  log "mariadb: NOT reachable on 127.0.0.1:3306"; return 1
+}
+
 ensure_redis_cluster() {
   if ! command -v redis-server >/dev/null; then log "redis cluster: redis-server NOT installed"; return 1; fi
   bash "$(dirname "$0")/redis-cluster.sh" start
@@ -33,5 +46,6 @@ ensure_redis_cluster() {
 status=0
 ensure_postgres || status=1
 ensure_redis || status=1
+ensure_mariadb || status=1
 ensure_redis_cluster || status=1
 exit $status

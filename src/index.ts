@@ -9,34 +9,43 @@
  * @module
  */
 export {
+  type AnySessionError,
   CookieTooLargeError,
   CsrfError,
+  isSessionError,
   SessionConfigError,
   SessionError,
   type SessionErrorCode,
   SessionStateError,
   SessionStoreError,
 } from './errors.ts';
-export type { SessionEvent } from './events.ts';
+export type { RefusalReason, SessionEvent } from './events.ts';
+export type { LoadSession } from './http/load-session.ts';
+export type { Duration } from './lib/duration.ts';
 export type {
   CommitOptions,
   CommitResult,
   RequestInfo,
   RequestSession,
-  SessionInfo,
-  Sessions,
-} from './manager.ts';
-export { type CookieOptions, defaults, type SessionsOptions } from './options.ts';
+} from './lifecycle/request-session.ts';
+export { createSessions, type SessionInfo, type Sessions } from './lifecycle/sessions.ts';
 export {
-  type AppSessionData,
-  type ArrayKeys,
-  type Flash,
-  type NumberKeys,
-  Session,
-  type SessionData,
-  type SessionTypes,
-} from './session.ts';
-export { createSessions } from './sessions.ts';
+  type CookieOptions,
+  defaults,
+  type ResolvedCookie,
+  type ResolvedOptions,
+  type SessionLogger,
+  type SessionsOptions,
+} from './options.ts';
+export { type LoginOptions, Session } from './session/session.ts';
+export type {
+  AppSessionData,
+  ArrayKeys,
+  Flash,
+  NumberKeys,
+  SessionData,
+  SessionTypes,
+} from './session/types.ts';
 export type {
   AtomicOp,
   JsonValue,
@@ -50,6 +59,7 @@ export type {
   SessionStore,
   StoredSession,
 } from './store.ts';
+export { type CachedStoreOptions, cachedStore } from './stores/cached.ts';
 export { type CookieStoreOptions, cookieStore } from './stores/cookie.ts';
 export { type MemoryStoreOptions, memoryStore } from './stores/memory.ts';
 export { revocationList } from './stores/revocation-list.ts';

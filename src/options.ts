@@ -60,8 +60,35 @@ export interface SessionsOptions {
   readonly trackMeta?: boolean;
   /** The clock, in epoch ms. Inject one in tests instead of sleeping. */
   readonly now?: () => number;
-  /** Audit hook: created, regenerated, destroyed, expired, revoked. Carries hashed ids only. */
+  /**
+   * Audit hook: created, regenerated, destroyed, expired, revoked, refused (a cookie that did not
+   * open a session, with the reason), store-unavailable / store-recovered. Carries hashed ids only.
+   */
   readonly onEvent?: (event: SessionEvent) => void;
+  /**
+   * Where tessera writes the few lines an operator needs: the first store failure of an outage and
+   * the recovery (once each), a Secure cookie sent to a plain-HTTP origin (once, outside
+   * production), and with `debug` why each refused cookie was refused. Default `console`;
+   * `false` writes nothing.
+   */
+  readonly logger?: SessionLogger | false;
+  /** Log why each refused cookie was refused (`logger.debug`). Default `false`: it is per request. */
+  readonly debug?: boolean;
+}
+
+/**
+ * The logging methods tessera uses (`console`, pino and winston loggers all fit).
+ *
+ * @example
+ * ```ts
+ * createSessions({ secrets, store, logger: pino(), debug: process.env.DEBUG_SESSIONS === '1' });
+ * ```
+ */
+export interface SessionLogger {
+  error(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+  info(message: string, ...details: unknown[]): void;
+  debug(message: string, ...details: unknown[]): void;
 }
 
 /**
@@ -96,6 +123,15 @@ export const defaults = Object.freeze({
   trackMeta: true,
 });
 
+/**
+ * The cookie settings in force (`sessions.options.cookie`), e.g. for an adapter that expires the
+ * cookie itself.
+ *
+ * @example
+ * ```ts
+ * const { name, path, domain } = sessions.options.cookie;
+ * ```
+ */
 export interface ResolvedCookie {
   readonly name: string;
   readonly path: string;
@@ -106,18 +142,36 @@ export interface ResolvedCookie {
   readonly persistent: boolean;
 }
 
+/**
+ * The settings a manager runs with, as `sessions.options` shows them (frozen). Nothing secret:
+ * the secrets, keys and the store stay inside the manager.
+ *
+ * @example
+ * ```ts
+ * const { cookie, idleTimeout } = sessions.options; // e.g. for a "session expires in" banner
+ * ```
+ */
 export interface ResolvedOptions {
-  readonly keys: readonly KeyObject[];
-  readonly secrets: readonly Uint8Array[];
-  readonly store: SessionStore | SealedStore;
   readonly cookie: ResolvedCookie;
   readonly idleTimeout: number;
   readonly absoluteTimeout: number;
   readonly touchAfter: number;
   readonly maxSessionsPerUser: number;
   readonly trackMeta: boolean;
+}
+
+/** @internal everything the manager keeps, secrets included; never handed out. */
+export interface InternalOptions extends ResolvedOptions {
+  readonly keys: readonly KeyObject[];
+  readonly secrets: readonly Uint8Array[];
+  readonly store: SessionStore | SealedStore;
+  readonly persistent: boolean;
   readonly now: () => number;
   readonly onEvent: ((event: SessionEvent) => void) | undefined;
+  readonly logger: SessionLogger | null;
+  readonly debug: boolean;
+  /** The public view, frozen. */
+  readonly view: ResolvedOptions;
 }
 
 const GENERATE = `generate one with: node -p "crypto.randomBytes(32).toString('base64url')"`;
@@ -126,7 +180,33 @@ function fail(message: string): never {
   throw new SessionConfigError(message);
 }
 
-function resolveSecrets(secrets: unknown): Uint8Array[] {
+/** Secrets printed in tessera's own docs: fine for a first run, never for a deployment. */
+const SAMPLE_SECRETS = new Set(['development-only-secret-0123456789abcdef']);
+
+/**
+ * Why a secret of 32+ bytes is still obviously weak, or `null`: one byte repeated, too few
+ * distinct bytes to be random (a random base64url secret of 32 characters has ~25; a hex one
+ * up to 16), or a sample from the docs.
+ */
+export function weakSecret(bytes: Uint8Array): string | null {
+  if (SAMPLE_SECRETS.has(Buffer.from(bytes).toString('utf8')))
+    return 'it is the sample secret from the docs';
+  const distinct = new Set(bytes).size;
+  if (distinct === 1) return 'it is one character repeated';
+  if (distinct < 10) return `it has only ${distinct} distinct bytes, so it is not random`;
+  return null;
+}
+
+function resolveSecrets(
+  secrets: unknown,
+  production: boolean,
+  logger: SessionLogger | null,
+): Uint8Array[] {
+  if (secrets === undefined || (Array.isArray(secrets) && secrets.some((s) => s === undefined))) {
+    fail(
+      `secrets is undefined: is the environment variable you read it from (e.g. SESSION_SECRET) set? secrets: [process.env.SESSION_SECRET] needs it; ${GENERATE}`,
+    );
+  }
   if (!Array.isArray(secrets) || secrets.length === 0) {
     fail(`secrets must be a non-empty array of strings of at least 32 bytes; ${GENERATE}`);
   }
@@ -139,11 +219,90 @@ function resolveSecrets(secrets: unknown): Uint8Array[] {
           : fail(`secrets[${i}] must be a string or a Uint8Array; ${GENERATE}`);
     if (bytes.length < 32)
       fail(`secrets[${i}] is ${bytes.length} bytes; it must be at least 32 bytes; ${GENERATE}`);
+    const weak = weakSecret(bytes);
+    if (weak !== null) {
+      const message = `secrets[${i}] is weak: ${weak}; ${GENERATE}`;
+      // Refused where it matters; a warning elsewhere, so tests and first runs keep working.
+      if (production) fail(`${message} (refused because NODE_ENV=production)`);
+      if (process.env['NODE_ENV'] !== 'test') logger?.warn(`tessera: ${message}`);
+    }
     return bytes;
   });
 }
 
+/** Options other session libraries take, and what tessera does instead. */
+const MIGRATION_HINTS: Readonly<Record<string, string>> = {
+  secret: 'use secrets: [secret] (a list: the first signs, all verify, so a secret can be rotated)',
+  keys: 'use secrets: [...] (the first signs, all verify)',
+  password: 'use secrets: [...] (the first signs or seals, all verify)',
+  resave: 'remove it: tessera writes only what a request changed, never the whole session',
+  saveUninitialized: 'remove it: a session is stored only once it holds data (or a user)',
+  rolling: 'remove it: the idle timeout slides by itself, written at most once per touchAfter',
+  name: "use cookie: { name } (the default is 'sid')",
+  cookieName: "use cookie: { name } (the default is 'sid')",
+  cookieOptions: 'use cookie: { ... }',
+  genid:
+    'remove it: tokens are always 32 bytes from the CSPRNG, and the store sees only their hash',
+  maxAge: "use idleTimeout (and absoluteTimeout): the cookie's Max-Age follows the server's expiry",
+  ttl: 'use idleTimeout (and absoluteTimeout)',
+  proxy:
+    'trustProxy is an option of the adapter (e.g. withSessions(sessions, handler, { trustProxy: true }))',
+  unset: 'remove it: session.destroy() deletes the record',
+  secure: 'use cookie: { secure }',
+  domain: 'use cookie: { domain }',
+  path: 'use cookie: { path }',
+  sameSite: 'use cookie: { sameSite }',
+};
+const COOKIE_HINTS: Readonly<Record<string, string>> = {
+  maxAge:
+    "use idleTimeout / absoluteTimeout: the cookie's Max-Age follows the server's expiry (persistent: false for a browser-session cookie)",
+  expires: "use idleTimeout / absoluteTimeout: the cookie's Max-Age follows the server's expiry",
+  httpOnly:
+    'remove it: the session cookie is always HttpOnly (no script ever needs the token; read session data through your server)',
+  signed: 'remove it: the cookie is always signed (or sealed with cookieStore)',
+  priority: 'not supported',
+};
+const KNOWN = new Set([
+  'secrets',
+  'store',
+  'cookie',
+  'idleTimeout',
+  'absoluteTimeout',
+  'touchAfter',
+  'maxSessionsPerUser',
+  'trackMeta',
+  'now',
+  'onEvent',
+  'logger',
+  'debug',
+]);
+const KNOWN_COOKIE = new Set([
+  'name',
+  'path',
+  'domain',
+  'sameSite',
+  'secure',
+  'partitioned',
+  'persistent',
+]);
+
+function refuseUnknown(
+  given: object,
+  known: ReadonlySet<string>,
+  hints: Readonly<Record<string, string>>,
+  prefix: string,
+): void {
+  for (const key of Object.keys(given)) {
+    if (known.has(key)) continue;
+    const hint = hints[key] ?? `the options are: ${[...known].join(', ')}`;
+    fail(`unknown option ${prefix}${key}: ${hint}`);
+  }
+}
+
 function resolveCookie(cookie: CookieOptions = {}): ResolvedCookie {
+  if (typeof cookie !== 'object' || cookie === null)
+    fail('cookie must be an object of cookie settings');
+  refuseUnknown(cookie, KNOWN_COOKIE, COOKIE_HINTS, 'cookie.');
   const d = defaults.cookie;
   const resolved: ResolvedCookie = {
     name: cookie.name ?? d.name,
@@ -169,13 +328,15 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookie {
     fail(`cookie.sameSite must be 'lax', 'strict' or 'none'; got ${JSON.stringify(sameSite)}`);
   if (secure !== true && secure !== false && secure !== 'auto')
     fail(`cookie.secure must be true, false or 'auto'`);
-  // RFC 6265bis 4.1.3: the prefixes are promises the browser enforces; a violating cookie is dropped.
-  if (name.startsWith('__Host-') && (secure !== true || path !== '/' || domain !== undefined)) {
+  // RFC 6265bis 4.1.3: the prefixes are promises the browser enforces; a violating cookie is
+  // dropped. Browsers match them case-insensitively (RFC 6265bis 5.6 step 21), so must we.
+  const lower = name.toLowerCase();
+  if (lower.startsWith('__host-') && (secure !== true || path !== '/' || domain !== undefined)) {
     fail(
       `cookie.name starts with __Host-, which requires secure: true, path: '/' and no domain (RFC 6265bis 4.1.3.2)`,
     );
   }
-  if (name.startsWith('__Secure-') && secure !== true) {
+  if (lower.startsWith('__secure-') && secure !== true) {
     fail(`cookie.name starts with __Secure-, which requires secure: true (RFC 6265bis 4.1.3.1)`);
   }
   // Browsers reject SameSite=None and Partitioned cookies that are not Secure.
@@ -189,16 +350,42 @@ function isStore(store: unknown): store is SessionStore | SealedStore {
   if (typeof store !== 'object' || store === null) return false;
   const s = store as Record<string, unknown>;
   if (s['kind'] === 'sealed') return typeof s['bind'] === 'function';
-  return ['get', 'create', 'update', 'touch', 'destroy', 'listByUser', 'destroyByUser'].every(
-    (m) => typeof s[m] === 'function',
-  );
+  return [
+    'get',
+    'create',
+    'update',
+    'regenerate',
+    'touch',
+    'destroy',
+    'listByUser',
+    'destroyByUser',
+  ].every((m) => typeof s[m] === 'function');
+}
+
+function resolveLogger(logger: unknown): SessionLogger | null {
+  if (logger === undefined) return console;
+  if (logger === false) return null;
+  const l = logger as Record<string, unknown> | null;
+  if (
+    typeof l !== 'object' ||
+    l === null ||
+    !['error', 'warn', 'info', 'debug'].every((m) => typeof l[m] === 'function')
+  )
+    fail(
+      'logger must have error, warn, info and debug methods (console, pino and winston do), or be false',
+    );
+  return logger as SessionLogger;
 }
 
 /** Validate and freeze options. Every problem is an `ERR_SESSION_CONFIG` that says how to fix it. */
-export function resolveOptions(options: SessionsOptions): ResolvedOptions {
+export function resolveOptions(options: SessionsOptions): InternalOptions {
   if (typeof options !== 'object' || options === null)
     fail('createSessions needs an options object: { secrets, store }');
-  const secrets = resolveSecrets(options.secrets);
+  refuseUnknown(options, KNOWN, MIGRATION_HINTS, '');
+  const logger = resolveLogger(options.logger);
+  if (options.debug !== undefined && typeof options.debug !== 'boolean')
+    fail('debug must be a boolean');
+  const secrets = resolveSecrets(options.secrets, process.env['NODE_ENV'] === 'production', logger);
   if (!isStore(options.store)) {
     fail(
       `store is required: memoryStore() from 'tessera-session', sqliteStore() from 'tessera-session/sqlite', postgresStore() from 'tessera-session/postgres', redisStore() from 'tessera-session/redis' or cookieStore() from 'tessera-session'`,
@@ -230,17 +417,25 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     fail('now must be a function returning epoch milliseconds');
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
     fail('onEvent must be a function');
-  return Object.freeze({
-    keys: Object.freeze(importSecrets(secrets)),
-    secrets: Object.freeze(secrets),
-    store: options.store,
-    cookie: resolveCookie(options.cookie),
+  const cookie = resolveCookie(options.cookie);
+  const view: ResolvedOptions = Object.freeze({
+    cookie,
     idleTimeout,
     absoluteTimeout,
     touchAfter,
     maxSessionsPerUser: max,
     trackMeta: options.trackMeta ?? defaults.trackMeta,
+  });
+  return Object.freeze({
+    ...view,
+    keys: Object.freeze(importSecrets(secrets)),
+    secrets: Object.freeze(secrets),
+    store: options.store,
+    persistent: cookie.persistent,
     now: options.now ?? Date.now,
     onEvent: options.onEvent,
+    logger,
+    debug: options.debug ?? false,
+    view,
   });
 }

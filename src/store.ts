@@ -80,6 +80,8 @@ export type AtomicOp =
 /**
  * A change to a live record. Applied atomically and only if the record is still alive.
  * A key appears in at most one of `set`, `unset` and `ops`, so their order does not matter.
+ * A record's bound user never changes under one key: binding or unbinding a user is a
+ * {@link SessionStore.regenerate} to a new key.
  *
  * @example
  * ```ts
@@ -92,8 +94,6 @@ export interface SessionDelta {
   readonly ops?: readonly AtomicOp[];
   readonly expiresAt?: number;
   readonly lastSeenAt?: number;
-  /** Rebind (a string) or unbind (`null`) the user; absent: unchanged. */
-  readonly userId?: string | null;
 }
 
 /**
@@ -117,13 +117,18 @@ export interface StoredSession {
  * @example
  * ```ts
  * import { runStoreConformance } from 'tessera-session/testing';
- * const myStore: SessionStore = { get, create, update, touch, destroy, listByUser, destroyByUser };
+ * const myStore: SessionStore = { get, create, update, regenerate, touch, destroy, listByUser, destroyByUser };
  * ```
  */
 export interface SessionStore {
   /** The record, or `null` when missing or expired at `now`. */
   get(key: string, now: number): Promise<SessionRecord | null>;
-  /** Insert a new record. Its lifetime is `record.expiresAt`. */
+  /**
+   * Write a new record. Its lifetime is `record.expiresAt`. On a key that already holds a record
+   * (live or not) it **overwrites** it whole, and the user index follows (the old record's user no
+   * longer lists the key). The manager only ever creates under a fresh random key's hash, so this
+   * only matters to callers such as `revocationList` that reuse a key on purpose.
+   */
   create(key: string, record: SessionRecord): Promise<void>;
   /**
    * Apply `delta` atomically to the live record. Resolves `false`, writing nothing, when the
@@ -139,10 +144,8 @@ export interface SessionStore {
    * regenerate does not extend the absolute deadline). Resolves the new record, or `null`, writing
    * nothing, when the old record is gone or expired: a logged-out or revoked session is never
    * revived by a request that was already in flight. `newKey` is fresh (a new random token's hash).
-   *
-   * Optional only while the stores are being migrated; it becomes required.
    */
-  regenerate?(
+  regenerate(
     oldKey: string,
     newKey: string,
     change: { readonly delta: SessionDelta; readonly userId: string | null },
@@ -154,8 +157,16 @@ export interface SessionStore {
   destroy(key: string): Promise<boolean>;
   /** The user's live sessions (any order). */
   listByUser(userId: string, now: number): Promise<StoredSession[]>;
-  /** Delete the user's sessions, but the one keyed `except`; resolves how many were deleted. */
-  destroyByUser(userId: string, options?: { readonly except?: string }): Promise<number>;
+  /**
+   * Delete the user's sessions (all of them, or only those among `keys`), but the one keyed
+   * `except`, in one batch (one statement, one script: never one round trip per session).
+   * Resolves the keys deleted, so a caller can report each without loading any record. Never
+   * parses a record: a user can always be signed out, whatever their sessions hold.
+   */
+  destroyByUser(
+    userId: string,
+    options?: { readonly except?: string; readonly keys?: readonly string[] },
+  ): Promise<string[]>;
   /** Delete expired records; resolves how many. Stores with native expiry may omit it. */
   purgeExpired?(now: number): Promise<number>;
   /** Cheap liveness check for health endpoints. */

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../demo/config.ts';
 import { type RunningDemo, startDemo } from '../demo/server.ts';
 import { Browser as HttpClient } from './support/http.ts';
-import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
+import { DATABASE_URL, MYSQL_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SERVER = fileURLToPath(new URL('../demo/server.ts', import.meta.url));
@@ -66,6 +66,11 @@ const noPostgres = await serviceUnavailable('PostgreSQL', async () => {
   } finally {
     await probe.end().catch(() => {});
   }
+});
+const noMysql = await serviceUnavailable('MariaDB/MySQL', async () => {
+  const mysql = (await import('mysql2/promise')).default;
+  const probe = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 3000 });
+  await probe.end();
 });
 
 // --- the browser flows ------------------------------------------------------------------------
@@ -214,6 +219,7 @@ describe.skipIf(noBrowser !== null)('demo app in Chromium', () => {
   for (const [name, store, unavailable] of [
     ['Redis', REDIS_URL, noRedis],
     ['PostgreSQL', DATABASE_URL, noPostgres],
+    ['MariaDB', MYSQL_URL, noMysql],
   ] as const) {
     it(`likes: twenty posted at the same moment all count (${name})`, async (ctx) => {
       if (unavailable) return ctx.skip(unavailable);
@@ -498,6 +504,20 @@ describe('SESSION_STORE: every store serves the demo', () => {
     await likeRoundTrip(demo);
   });
 
+  it('mysql://', async (ctx) => {
+    if (noMysql) return ctx.skip(noMysql);
+    const demo = await start({ SESSION_STORE: MYSQL_URL });
+    running.push(demo);
+    await likeRoundTrip(demo);
+  });
+
+  it('cached:postgres://…,redis://…', async (ctx) => {
+    if (noPostgres || noRedis) return ctx.skip(noPostgres ?? noRedis ?? '');
+    const demo = await start({ SESSION_STORE: `cached:${DATABASE_URL},${REDIS_URL}` });
+    running.push(demo);
+    await likeRoundTrip(demo);
+  });
+
   it('healthz: 503 when the store does not answer', async () => {
     const demo = await start({ SESSION_STORE: 'redis://127.0.0.1:1' });
     running.push(demo);
@@ -604,7 +624,8 @@ describe('demo configuration', () => {
     });
     for (const [name, value] of [
       ['PORT', 'abc'],
-      ['SESSION_STORE', 'mysql://db'],
+      ['SESSION_STORE', 'mongodb://db'],
+      ['SESSION_STORE', 'cached:cookie,memory'],
       ['SESSION_SECRET', 'too-short'],
       ['SESSION_IDLE_TIMEOUT', 'soon'],
       ['SESSION_COOKIE_NAME', 'my session'],

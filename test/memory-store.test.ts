@@ -18,16 +18,54 @@ const record = (now: number, ttl = 60_000): SessionRecord => ({
 });
 
 describe('memoryStore bounds', () => {
-  it('evicts the least recently written session at maxSessions', async () => {
+  it('evicts the least recently used session at maxSessions: reads count as use', async () => {
     const store = memoryStore({ maxSessions: 3, sweepInterval: 0 });
     const now = Date.now();
     for (const key of ['a', 'b', 'c']) await store.create(key, record(now));
-    await store.update('a', { set: { touched: true } }, now); // a is now the most recent
+    await store.get('a', now); // a read: a is now the most recently used
     await store.create('d', record(now));
     expect(store.size).toBe(3);
     expect(await store.get('b', now)).toBeNull();
     expect(await store.get('a', now)).not.toBeNull();
     expect(await store.get('d', now)).not.toBeNull();
+    await store.close();
+  });
+
+  it('a 100 000-create cookieless flood does not evict a signed-in user who keeps using the site', async () => {
+    const store = memoryStore({ maxSessions: 1000, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('alice', { ...record(now), userId: 'alice' });
+    // A signed-in user idle through the whole flood is still evicted last, after every bot.
+    await store.create('idle-bob', { ...record(now), userId: 'bob' });
+    for (let i = 0; i < 100_000; i++) {
+      await store.create(`bot-${i}`, record(now));
+      if (i % 5000 === 0) expect(await store.get('alice', now)).not.toBeNull();
+    }
+    expect(store.size).toBe(1000);
+    expect(await store.get('alice', now)).not.toBeNull();
+    expect(await store.get('idle-bob', now)).not.toBeNull();
+    expect((await store.listByUser('alice', now)).map((s) => s.key)).toEqual(['alice']);
+    // Only when no anonymous session is left do signed-in ones go, least recently used first.
+    const full = memoryStore({ maxSessions: 2, sweepInterval: 0 });
+    await full.create('u1', { ...record(now), userId: 'u1' });
+    await full.create('u2', { ...record(now), userId: 'u2' });
+    await full.get('u1', now);
+    await full.create('anon', record(now));
+    expect(await full.get('u2', now)).toBeNull();
+    expect(await full.get('u1', now)).not.toBeNull();
+    await store.close();
+    await full.close();
+  });
+
+  it('the background sweep removes expired sessions in chunks without parsing', async () => {
+    const store = memoryStore({ sweepInterval: 5 });
+    const now = Date.now();
+    for (let i = 0; i < 12_000; i++) await store.create(`short-${i}`, record(now, 1));
+    await store.create('live', record(now, 600_000));
+    const until = Date.now() + 5000;
+    while (store.size > 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(store.size).toBe(1);
+    expect(await store.get('live', Date.now())).not.toBeNull();
     await store.close();
   });
 

@@ -1,4 +1,4 @@
-import type { Change } from '../session.ts';
+import type { Change } from '../session/state.ts';
 import type { AtomicOp, JsonValue, SessionDelta } from '../store.ts';
 
 /** The changes of one request as a store delta. */

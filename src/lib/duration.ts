@@ -1,6 +1,13 @@
 import { SessionConfigError } from '../errors.ts';
 
-/** A duration: milliseconds, or a string such as `"30m"`, `"12h"`, `"7d"`, `"1h30m"`, `"500ms"`. */
+/**
+ * A duration: milliseconds, or a string such as `"30m"`, `"12h"`, `"7d"`, `"1h30m"`, `"500ms"`.
+ *
+ * @example
+ * ```ts
+ * const idle: Duration = '30m'; // the same as 1_800_000
+ * ```
+ */
 export type Duration = number | string;
 
 const UNITS: Record<string, number> = {

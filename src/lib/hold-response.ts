@@ -1,104 +1,188 @@
-import type { ServerResponse } from 'node:http';
-import type { SessionError } from '../errors.ts';
-import { mergeVary } from './vary.ts';
-import { sessionErrorBody } from './web-response.ts';
+import { type ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
+import { applyNodeHeaders } from '../http/headers.ts';
+import type { CommitResult, RequestSession } from '../manager.ts';
 
-type Held = 'writeHead' | 'write' | 'end' | 'flushHeaders';
-const HELD: readonly Held[] = ['writeHead', 'write', 'end', 'flushHeaders'];
+type Headers = CommitResult['headers'];
+type Method = (...args: unknown[]) => unknown;
 
-/** Add tessera's headers: Set-Cookie appended, Vary merged, Cache-Control replaced. */
-export function applyHeaders(
-  res: ServerResponse,
-  headers: ReadonlyArray<readonly [string, string]>,
-): void {
-  for (const [name, value] of headers) {
-    if (name === 'set-cookie') res.appendHeader('set-cookie', value);
-    else if (name === 'vary') {
-      const current = res.getHeader('vary');
-      const vary = mergeVary(current === undefined ? undefined : String(current), value);
-      if (vary !== undefined) res.setHeader('vary', vary);
-    } else res.setHeader(name, value);
-  }
+const HELD = ['writeHead', 'write', 'end', 'flushHeaders'] as const;
+const WRITE_HEAD = 0;
+const WRITE = 1;
+const END = 2;
+
+/** Drop every header the handler set, keeping the session's (the store and the cookie agree). */
+export function resetHeaders(res: ServerResponse, keep: Headers = []): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  applyNodeHeaders(res, keep);
 }
 
-/** Answer with a session error: headers the handler set are dropped, the status is the error's. */
-export function sendSessionError(res: ServerResponse, err: SessionError): void {
-  if (res.headersSent) {
-    res.destroy(err);
-    return;
-  }
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
-  res.statusCode = err.status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('cache-control', 'no-store');
-  res.end(sessionErrorBody(err));
+/** What a held response does when something goes wrong after the handler wrote. */
+export interface HoldHandlers {
+  /** The commit failed (a store outage): answer the error instead of the handler's response. */
+  readonly commitFailed: (err: unknown) => void;
+  /**
+   * A held call threw when it was replayed (Node validates header values in `writeHead`): that
+   * request's 500. The rest of the held calls are dropped.
+   */
+  readonly replayFailed: (err: unknown) => void;
+}
+
+/** The handle a held response gives its adapter. */
+export interface Hold {
+  /**
+   * The handler failed: commit nothing that has not started, drop its held writes, and call
+   * `answer` once any commit in flight has settled, with the headers that commit produced
+   * (so the cookie still names what the store holds; none when nothing was committed, or when
+   * the commit already ran and its headers are on the response).
+   */
+  abort(answer: (headers: Headers) => void): void;
 }
 
 /**
- * node:http has no hook before the response head is written, so (as express-session does) the
- * response's writing methods are held on this one response object: the first call starts the
- * commit, every call is queued, and once the commit is done the headers are added and the calls
- * replayed in order. A failed commit drops the handler's response for the error's (a 503 when
- * the store is down), so a client is never told "saved" when nothing was.
+ * What Node would throw at once for these `writeHead` arguments, thrown at once: a held call
+ * runs later, where its error would otherwise reach no handler (an invalid header value taken
+ * from the query string was enough to crash the process). Thrown in the handler, it takes the
+ * handler's own error path, and nothing is committed.
  */
-export function holdUntilCommitted(
+function checkWriteHead(args: unknown[]): void {
+  const status = args[0];
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) {
+    const err = new RangeError(`Invalid status code: ${String(status)}`);
+    (err as { code?: string }).code = 'ERR_HTTP_INVALID_STATUS_CODE';
+    throw err;
+  }
+  const headers = typeof args[1] === 'string' ? args[2] : args[1];
+  if (headers === undefined || headers === null) return;
+  if (Array.isArray(headers)) {
+    // [name, value, name, value] or [[name, value], …]
+    const flat = headers.length > 0 && !Array.isArray(headers[0]);
+    for (let i = 0; i < headers.length; i += flat ? 2 : 1) {
+      const [name, value] = flat ? [headers[i], headers[i + 1]] : (headers[i] as unknown[]);
+      validateHeaderName(String(name));
+      validateHeaderValue(String(name), value as string);
+    }
+    return;
+  }
+  for (const name of Object.keys(headers)) {
+    validateHeaderName(name);
+    const value = (headers as Record<string, unknown>)[name];
+    if (value !== undefined) validateHeaderValue(name, value as string);
+  }
+}
+
+/** What Node throws at once for a chunk it cannot write (a number, an object). */
+function checkChunk(chunk: unknown, optional: boolean): void {
+  if (typeof chunk === 'string' || chunk instanceof Uint8Array) return;
+  if (optional && (chunk === undefined || chunk === null || typeof chunk === 'function')) return;
+  const err = new TypeError(
+    'The "chunk" argument must be of type string or an instance of Buffer or Uint8Array',
+  );
+  (err as { code?: string }).code = 'ERR_INVALID_ARG_TYPE';
+  throw err;
+}
+
+const WAITING = 0;
+const COMMITTING = 1;
+const OPEN = 2;
+const ABORTED = 3;
+
+/**
+ * node:http has no hook before the response head is written, so (as express-session does) the
+ * response's writing methods are held on this one response object, from the moment the
+ * middleware runs: a handler's `res.end` looked up before `session()` was called is already the
+ * held one. While the session was never asked for, every call passes straight through. Once it
+ * was, the first call commits (with the status the head will carry, so a 5xx commits nothing),
+ * every call is queued, and once the commit is done the headers are added and the calls
+ * replayed in order. A failed commit drops the handler's response for the error's (a 503 when
+ * the store is down), so a client is never told "saved" when nothing was. A replayed call that
+ * throws never escapes into the process: it becomes `replayFailed`.
+ *
+ * The wrappers are installed once and never deleted: deleting properties turns each response
+ * into a slow "dictionary" object for the rest of its life (a quarter of node:http's read
+ * throughput in bench/). Once open they pass every call to the method that was there before
+ * (the prototype's, or another middleware's wrapper).
+ */
+export function holdResponse(
   res: ServerResponse,
-  commit: () => Promise<{ readonly headers: ReadonlyArray<readonly [string, string]> }>,
-  onError: (err: unknown) => void,
-  /** The commit when it needs no store I/O (a plain read), so the response goes out at once. */
-  commitIfIdle?: () => { readonly headers: ReadonlyArray<readonly [string, string]> } | undefined,
-): { release(): void } {
-  const target = res as unknown as Record<Held, (...args: unknown[]) => unknown>;
+  rs: Pick<RequestSession<object>, 'loaded' | 'commit' | 'commitIfIdle'>,
+  handlers: HoldHandlers,
+): Hold {
+  const target = res as unknown as Record<(typeof HELD)[number], Method>;
+  const previous: Method[] = [];
   const queue: Array<[number, unknown[]]> = [];
-  let started = false;
-  // Once the commit is done the wrappers pass every call straight through to the method that was
-  // there before (the prototype's, or another middleware's wrapper) rather than being deleted:
-  // deleting properties turns each response into a slow "dictionary" object for the rest of its
-  // life, which cost node:http a quarter of its read throughput in bench/.
-  let open = false;
+  let phase = WAITING;
+  let answer: ((headers: Headers) => void) | null = null;
+
+  const lastResort = (err: unknown) => {
+    // Only reached when an error answer itself threw: end this request, never the process.
+    res.destroy(err instanceof Error ? err : undefined);
+  };
+
+  const committed = ({ headers }: CommitResult) => {
+    if (phase === ABORTED) {
+      phase = OPEN;
+      queue.length = 0;
+      answer!(headers);
+      return;
+    }
+    phase = OPEN;
+    if (headers.length > 0 && !res.headersSent) applyNodeHeaders(res, headers);
+    try {
+      for (let i = 0; i < queue.length; i++) {
+        const [method, args] = queue[i]!;
+        previous[method]!.apply(res, args);
+      }
+    } catch (err) {
+      queue.length = 0;
+      handlers.replayFailed(err);
+      return;
+    }
+    queue.length = 0;
+  };
+
+  const failed = (err: unknown) => {
+    const aborted = phase === ABORTED;
+    phase = OPEN;
+    queue.length = 0;
+    if (aborted) answer!([]);
+    else handlers.commitFailed(err);
+  };
 
   for (let i = 0; i < HELD.length; i++) {
-    const name = HELD[i]!;
-    const previous = target[name];
-    target[name] = function held(this: unknown, ...args: unknown[]) {
-      if (open) return previous.apply(this, args);
-      if (!started) {
-        const idle = commitIfIdle?.();
+    const method = target[HELD[i]!];
+    previous.push(method);
+    target[HELD[i]!] = function held(this: unknown, ...args: unknown[]) {
+      if (phase === OPEN) return method.apply(this, args);
+      if (phase === WAITING && !rs.loaded) return method.apply(this, args);
+      if (i === WRITE_HEAD) checkWriteHead(args);
+      else if (i === WRITE) checkChunk(args[0], false);
+      else if (i === END) checkChunk(args[0], true);
+      if (phase === WAITING) {
+        const idle = rs.commitIfIdle();
         if (idle) {
-          started = true;
-          open = true;
-          if (idle.headers.length > 0 && !res.headersSent) applyHeaders(res, idle.headers);
-          return previous.apply(this, args);
+          phase = OPEN;
+          if (idle.headers.length > 0 && !res.headersSent) applyNodeHeaders(res, idle.headers);
+          return method.apply(this, args);
         }
+        phase = COMMITTING;
+        const status = i === WRITE_HEAD && typeof args[0] === 'number' ? args[0] : res.statusCode;
+        rs.commit({ status }).then(committed, failed).catch(lastResort);
       }
-      queue.push([i, args]);
-      if (!started) {
-        started = true;
-        commit().then(
-          ({ headers }) => {
-            open = true;
-            if (!res.headersSent) applyHeaders(res, headers);
-            for (const [method, params] of queue) target[HELD[method]!](...params);
-            queue.length = 0;
-          },
-          (err: unknown) => {
-            open = true;
-            queue.length = 0;
-            onError(err);
-          },
-        );
-      }
-      return name === 'write' ? true : res;
+      if (phase === COMMITTING) queue.push([i, args]);
+      return i === WRITE ? true : i === WRITE_HEAD || i === END ? res : undefined;
     };
   }
-  // For an answer that replaces the handler's (an error): stop holding, and never commit.
+
   return {
-    release() {
-      if (!started) {
-        started = true;
-        open = true;
-        queue.length = 0;
+    abort(onSettled) {
+      if (phase === COMMITTING) {
+        phase = ABORTED;
+        answer = onSettled;
+        return;
       }
+      phase = OPEN; // from WAITING: nothing was committed, and nothing will be
+      queue.length = 0;
+      onSettled([]);
     },
   };
 }

@@ -24,63 +24,148 @@ local function split(s)
   out[#out + 1] = string.sub(s, start, len - 1)
   return out
 end
+
+-- Canonical text of one compact JSON value: every object's members sorted, so pull's equality
+-- ignores key order as on every store (src/lib/ops.ts canonicalJson). Scalars are left as they
+-- are (JSON.stringify writes one text per value).
+local canon
+local function members(s)
+  -- top-level members of a compact object text: {"k":v,...} -> list of "k":v texts
+  return split('[' .. string.sub(s, 2, -2) .. ']')
+end
+canon = function(s)
+  local c = string.byte(s, 1)
+  if c == 91 then
+    local parts = split(s)
+    for k, v in ipairs(parts) do parts[k] = canon(v) end
+    return '[' .. table.concat(parts, ',') .. ']'
+  elseif c == 123 then
+    local parts = members(s)
+    for k, m in ipairs(parts) do
+      -- the key is a JSON string: find its closing quote
+      local p, esc = 2, false
+      while true do
+        local b = string.byte(m, p)
+        if esc then esc = false elseif b == 92 then esc = true elseif b == 34 then break end
+        p = p + 1
+      end
+      parts[k] = string.sub(m, 1, p + 1) .. canon(string.sub(m, p + 2))
+    end
+    table.sort(parts)
+    return '{' .. table.concat(parts, ',') .. '}'
+  end
+  return s
+end
 `;
 
-/** KEYS[1] session. ARGV: expiresAt, then field/value pairs. */
+/**
+ * KEYS[1] session. ARGV: expiresAt, then field/value pairs. Overwrites whatever the key held;
+ * returns the user id the overwritten record was bound to, or ''.
+ */
 export const CREATE = `
+local previous = redis.call('HGET', KEYS[1], 'm:u') or ''
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return previous`;
+
+/**
+ * Apply a delta to the hash `key`, reading ARGV from index `i`: nSet, (field, json)*, nUnset,
+ * field*, nOps, (op, field, arg)*; then ARGV[2] expiresAt|'' and ARGV[3] lastSeenAt|''.
+ */
+const APPLY = `${SPLIT}
+local function apply(key, i)
+  local n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do redis.call('HSET', key, ARGV[i], ARGV[i + 1]); i = i + 2 end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do redis.call('HDEL', key, ARGV[i]); i = i + 1 end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    local op, field, arg = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    i = i + 3
+    local cur = redis.call('HGET', key, field)
+    if op == 'push' then
+      if cur and string.byte(cur, 1) == 91 then
+        if cur == '[]' then cur = arg elseif arg ~= '[]' then cur = string.sub(cur, 1, -2) .. ',' .. string.sub(arg, 2) end
+      else cur = arg end
+      redis.call('HSET', key, field, cur)
+    elseif op == 'pull' then
+      if cur and string.byte(cur, 1) == 91 then
+        local drop = {}
+        for _, v in ipairs(split(arg)) do drop[canon(v)] = true end
+        local kept = {}
+        for _, v in ipairs(split(cur)) do if not drop[canon(v)] then kept[#kept + 1] = v end end
+        redis.call('HSET', key, field, '[' .. table.concat(kept, ',') .. ']')
+      end
+    elseif op == 'increment' then
+      local num = 0
+      if cur and string.match(cur, '^%-?%d') then num = tonumber(cur) or 0 end
+      local sum = num + tonumber(arg)
+      -- A result JSON cannot carry (inf, nan) is never written: the value stays as it was.
+      if sum == sum and sum ~= math.huge and sum ~= -math.huge then
+        redis.call('HSET', key, field, string.format('%.17g', sum))
+      end
+    end
+  end
+  if ARGV[2] ~= '' then
+    redis.call('HSET', key, 'm:e', ARGV[2])
+    redis.call('PEXPIREAT', key, ARGV[2])
+  end
+  if ARGV[3] ~= '' then redis.call('HSET', key, 'm:l', ARGV[3]) end
+end
+local function alive(key)
+  local e = redis.call('HGET', key, 'm:e')
+  return e and tonumber(e) > tonumber(ARGV[1])
+end
+`;
+
+/**
+ * KEYS[1] session. ARGV: now, expiresAt|'', lastSeenAt|'', then the delta (see APPLY). Returns 0
+ * when the session is gone (nothing written), else 1.
+ */
+export const UPDATE = `${APPLY}
+if not alive(KEYS[1]) then return 0 end
+apply(KEYS[1], 4)
 return 1`;
 
 /**
- * KEYS[1] session. ARGV: now, expiresAt|'', lastSeenAt|'', userFlag, userId|'', nSet, (field,
- * json)*, nUnset, field*, nOps, (op, field, arg)*. Returns {0} when the session is gone, else
- * {1, previous user id or '', absoluteExpiresAt}.
+ * Regenerate on a single node, as one script: KEYS[1] old session, KEYS[2] new session, KEYS[3]
+ * the new user's index (absent for an anonymous result). ARGV: now, expiresAt|'', lastSeenAt|'',
+ * userId|'', then the delta. Returns {0} when the old session is gone, else {1, previous user id
+ * or '', the new hash as field/value pairs}. RENAME keeps the TTL the delta set.
  */
-export const UPDATE = `${SPLIT}
-local key = KEYS[1]
-local e = redis.call('HGET', key, 'm:e')
-if not e or tonumber(e) <= tonumber(ARGV[1]) then return {0} end
-local i = 6
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do redis.call('HSET', key, ARGV[i], ARGV[i + 1]); i = i + 2 end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do redis.call('HDEL', key, ARGV[i]); i = i + 1 end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  local op, field, arg = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
-  local cur = redis.call('HGET', key, field)
-  if op == 'push' then
-    if cur and string.byte(cur, 1) == 91 then
-      if cur == '[]' then cur = arg elseif arg ~= '[]' then cur = string.sub(cur, 1, -2) .. ',' .. string.sub(arg, 2) end
-    else cur = arg end
-    redis.call('HSET', key, field, cur)
-  elseif op == 'pull' then
-    if cur and string.byte(cur, 1) == 91 then
-      local drop = {}
-      for _, v in ipairs(split(arg)) do drop[v] = true end
-      local kept = {}
-      for _, v in ipairs(split(cur)) do if not drop[v] then kept[#kept + 1] = v end end
-      redis.call('HSET', key, field, '[' .. table.concat(kept, ',') .. ']')
-    end
-  elseif op == 'increment' then
-    local num = 0
-    if cur and string.match(cur, '^%-?%d') then num = tonumber(cur) or 0 end
-    redis.call('HSET', key, field, string.format('%.17g', num + tonumber(arg)))
-  end
+export const REGENERATE = `${APPLY}
+local old, new = KEYS[1], KEYS[2]
+if not alive(old) then return {0} end
+apply(old, 5)
+local previous = redis.call('HGET', old, 'm:u') or ''
+if ARGV[4] == '' then redis.call('HDEL', old, 'm:u') else redis.call('HSET', old, 'm:u', ARGV[4]) end
+local absolute = redis.call('HGET', old, 'm:a')
+redis.call('RENAME', old, new)
+if KEYS[3] then
+  local idx = KEYS[3]
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', ARGV[1])
+  if previous == ARGV[4] then redis.call('ZREM', idx, string.match(old, '{(.*)}$')) end
+  redis.call('ZADD', idx, absolute, string.match(new, '{(.*)}$'))
+  local top = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', idx, top[2])
 end
-if ARGV[2] ~= '' then
-  redis.call('HSET', key, 'm:e', ARGV[2])
-  redis.call('PEXPIREAT', key, ARGV[2])
-end
-if ARGV[3] ~= '' then redis.call('HSET', key, 'm:l', ARGV[3]) end
-local previous = redis.call('HGET', key, 'm:u') or ''
-if ARGV[4] == '1' then
-  if ARGV[5] == '' then redis.call('HDEL', key, 'm:u') else redis.call('HSET', key, 'm:u', ARGV[5]) end
-end
-return {1, previous, redis.call('HGET', key, 'm:a')}`;
+return {1, previous, redis.call('HGETALL', new)}`;
+
+/**
+ * The first half of a regenerate on Redis Cluster (the new key lives in another slot): KEYS[1]
+ * old session. ARGV as REGENERATE. Applies the delta to the live record, binds the user, deletes
+ * it and returns it: {0} when gone, else {1, previous user id or '', field/value pairs}.
+ */
+export const TAKE = `${APPLY}
+local old = KEYS[1]
+if not alive(old) then return {0} end
+apply(old, 5)
+local previous = redis.call('HGET', old, 'm:u') or ''
+if ARGV[4] == '' then redis.call('HDEL', old, 'm:u') else redis.call('HSET', old, 'm:u', ARGV[4]) end
+local all = redis.call('HGETALL', old)
+redis.call('DEL', old)
+return {1, previous, all}`;
 
 /** KEYS[1] session. ARGV: now, expiresAt, lastSeenAt. 1 when extended, 0 when gone. */
 export const TOUCH = `
@@ -90,9 +175,13 @@ redis.call('HSET', KEYS[1], 'm:e', ARGV[2], 'm:l', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1`;
 
-/** KEYS[1] session. Returns {deleted, user id or ''}. */
+/**
+ * KEYS[1] session. ARGV[1] (optional) a user id: then the session is deleted only while bound to
+ * that user. Returns {deleted, user id or ''}. Never parses the record.
+ */
 export const DESTROY = `
 local user = redis.call('HGET', KEYS[1], 'm:u') or ''
+if ARGV[1] and ARGV[1] ~= user then return {0, user} end
 return {redis.call('DEL', KEYS[1]), user}`;
 
 /**
@@ -106,3 +195,46 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], top[2])
 return 1`;
+
+/**
+ * Single node: KEYS[1] a user's index. ARGV: prefix, userId, except|'', then the keys to delete
+ * (none: every key in the index). Deletes each session still bound to the user, drops dead or
+ * foreign entries from the index, never parses a record; returns the keys deleted.
+ */
+export const DESTROY_USER = `
+local idx, prefix, user, except = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local keys = {}
+if #ARGV > 3 then for i = 4, #ARGV do keys[#keys + 1] = ARGV[i] end
+else keys = redis.call('ZRANGE', idx, 0, -1) end
+local out = {}
+for _, k in ipairs(keys) do
+  if k ~= except then
+    local sk = prefix .. 's:{' .. k .. '}'
+    local u = redis.call('HGET', sk, 'm:u')
+    if u == user then redis.call('DEL', sk); out[#out + 1] = k end
+    if u ~= user or #ARGV == 3 then redis.call('ZREM', idx, k) end
+  end
+end
+if #ARGV > 3 then for _, k in ipairs(out) do redis.call('ZREM', idx, k) end end
+return out`;
+
+/**
+ * Single node: KEYS[1] a user's index. ARGV: prefix, userId, now. One round trip for a user's
+ * live sessions: returns {key, field/value pairs}* and drops entries of sessions that died
+ * (idle, destroyed elsewhere) from the index.
+ */
+export const LIST_USER = `
+local idx, prefix, user, now = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', idx, '-inf', ARGV[3])
+local out = {}
+for _, k in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+  local sk = prefix .. 's:{' .. k .. '}'
+  local e, u = unpack(redis.call('HMGET', sk, 'm:e', 'm:u'))
+  if e and tonumber(e) > now and u == user then
+    out[#out + 1] = k
+    out[#out + 1] = redis.call('HGETALL', sk)
+  else
+    redis.call('ZREM', idx, k)
+  end
+end
+return out`;

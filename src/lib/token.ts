@@ -61,6 +61,19 @@ export function verifyToken(
   return null;
 }
 
+/**
+ * Whether `value` has the shape of a signed token (so a refusal of it is a forgery, or a cookie
+ * signed with a secret since removed, rather than junk).
+ */
+export function isTokenShaped(value: string): boolean {
+  return (
+    value.length === 2 * B64_32 + 1 &&
+    value.charCodeAt(B64_32) === 46 &&
+    B64URL.test(value.slice(0, B64_32)) &&
+    B64URL.test(value.slice(B64_32 + 1))
+  );
+}
+
 /** A verified cookie: its token, the store key, and which secret signed it. */
 export interface Verified {
   readonly token: string;

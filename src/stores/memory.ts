@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../errors.ts';
 import { applyDelta } from '../lib/ops.ts';
-import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
+import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
  * MemoryStoreOptions.
@@ -13,18 +13,35 @@ import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '.
 export interface MemoryStoreOptions {
   /**
    * Most sessions kept at once. Default 100 000 (about 50 MB with small sessions). At the bound,
-   * expired sessions are swept first, then the least recently written session is dropped, so a
-   * flood of new visitors cannot exhaust the process's memory.
+   * an expired session near the least recently used end is dropped first, then the least recently *used* anonymous
+   * session, and only when there is none the least recently used signed-in one: a flood of new,
+   * cookieless visitors cannot exhaust the process's memory nor sign out a user who keeps using
+   * the site. Each create does O(1) work to make room.
    */
   readonly maxSessions?: number;
-  /** How often expired sessions are swept, in ms (timer is `unref`'d). Default 60 000; 0 disables. */
+  /**
+   * How often expired sessions are swept, in ms (timer is `unref`'d). Default 60 000; 0 disables
+   * (expired sessions are then dropped when read or evicted). A sweep checks 5 000 sessions per
+   * turn of the event loop (well under a millisecond), so it never blocks a request for long.
+   */
   readonly sweepInterval?: number;
+}
+
+/** Sessions a sweep looks at per turn of the event loop. */
+const SWEEP_CHUNK = 5000;
+
+/** What the store keeps per session: the record as JSON text, and what eviction and sweeping need. */
+interface Entry {
+  text: string;
+  expiresAt: number;
+  readonly userId: string | null;
 }
 
 /**
  * An in-process store: for tests, development and single-process apps. Records are kept as
  * JSON text (smaller than objects, and every read hands out a fresh copy), expired records are
- * swept on a timer, and the size is bounded.
+ * swept on a timer in small chunks, and the size is bounded with least-recently-used eviction
+ * that drops anonymous sessions before signed-in ones.
  *
  * @example
  * ```ts
@@ -45,137 +62,214 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       `memoryStore: maxSessions must be a positive integer; got ${maxSessions}`,
     );
   }
-  // Map order is write order: delete + set on every write makes the first entry the least
-  // recently written, which is what the bound evicts.
-  const records = new Map<string, string>();
+  if (!Number.isFinite(sweepInterval) || sweepInterval < 0) {
+    throw new SessionConfigError(
+      `memoryStore: sweepInterval must be a non-negative number of ms (0 disables); got ${sweepInterval}`,
+    );
+  }
+  // Two maps in use order (delete + set on every read and write moves an entry to the end), so
+  // the first entry of each is its least recently used: eviction is O(1).
+  const anonymous = new Map<string, Entry>();
+  const signedIn = new Map<string, Entry>();
   const byUser = new Map<string, Set<string>>();
+  const mapOf = (userId: string | null) => (userId === null ? anonymous : signedIn);
+  const lookup = (key: string) => anonymous.get(key) ?? signedIn.get(key);
+
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   if (sweepInterval > 0) {
-    timer = setInterval(() => purge(Date.now()), sweepInterval);
-    timer.unref();
+    const schedule = () => {
+      timer = setTimeout(() => sweep(Date.now(), schedule), sweepInterval);
+      timer.unref();
+    };
+    schedule();
+  }
+
+  /** One pass over both maps, SWEEP_CHUNK entries per turn of the event loop. */
+  function sweep(now: number, done: () => void): void {
+    const passes = [anonymous, signedIn].map((map) => ({ map, left: map.size, it: map.entries() }));
+    const step = () => {
+      if (closed) return;
+      let budget = SWEEP_CHUNK;
+      for (const pass of passes) {
+        while (budget > 0 && pass.left > 0) {
+          const next = pass.it.next();
+          if (next.done) {
+            pass.left = 0;
+            break;
+          }
+          pass.left--;
+          budget--;
+          const [key, entry] = next.value;
+          if (entry.expiresAt <= now) remove(key, entry);
+        }
+      }
+      if (passes.some((p) => p.left > 0)) setImmediate(step).unref?.();
+      else done();
+    };
+    step();
+  }
+
+  /** The live entry under `key`, moved to the most recently used end; expired ones are dropped. */
+  function use(key: string, now: number): Entry | null {
+    const entry = lookup(key);
+    if (entry === undefined) return null;
+    if (entry.expiresAt <= now) {
+      remove(key, entry);
+      return null;
+    }
+    const map = mapOf(entry.userId);
+    map.delete(key);
+    map.set(key, entry);
+    return entry;
   }
 
   function read(key: string, now: number): SessionRecord | null {
-    const text = records.get(key);
-    if (text === undefined) return null;
-    const record = JSON.parse(text) as SessionRecord;
-    if (record.expiresAt <= now) {
-      remove(key, record.userId);
-      return null;
+    const entry = use(key, now);
+    return entry ? (JSON.parse(entry.text) as SessionRecord) : null;
+  }
+
+  function insert(key: string, record: SessionRecord): void {
+    const old = lookup(key);
+    if (old) remove(key, old);
+    else makeRoom(record.lastSeenAt);
+    const entry: Entry = {
+      text: JSON.stringify(record),
+      expiresAt: record.expiresAt,
+      userId: record.userId,
+    };
+    mapOf(record.userId).set(key, entry);
+    if (record.userId !== null) {
+      let keys = byUser.get(record.userId);
+      if (!keys) byUser.set(record.userId, (keys = new Set()));
+      keys.add(key);
     }
-    return record;
   }
 
-  function write(key: string, record: SessionRecord): void {
-    records.delete(key);
-    records.set(key, JSON.stringify(record));
-  }
-
-  function index(key: string, userId: string | null): void {
-    if (userId === null) return;
-    let keys = byUser.get(userId);
-    if (!keys) byUser.set(userId, (keys = new Set()));
-    keys.add(key);
-  }
-
-  function unindex(key: string, userId: string | null): void {
-    if (userId === null) return;
-    const keys = byUser.get(userId);
+  function remove(key: string, entry: Entry): void {
+    mapOf(entry.userId).delete(key);
+    if (entry.userId === null) return;
+    const keys = byUser.get(entry.userId);
     if (!keys) return;
     keys.delete(key);
-    if (keys.size === 0) byUser.delete(userId);
+    if (keys.size === 0) byUser.delete(entry.userId);
   }
 
-  function remove(key: string, userId: string | null): void {
-    records.delete(key);
-    unindex(key, userId);
-  }
+  /** Entries looked at from the least recently used end for an expired one, per eviction. */
+  const PEEK = 32;
 
-  function update(key: string, delta: SessionDelta, now: number): boolean {
-    const record = read(key, now);
-    if (!record) return false;
-    const before = record.userId;
-    applyDelta(record, delta);
-    write(key, record);
-    if (before !== record.userId) {
-      unindex(key, before);
-      index(key, record.userId);
+  /** An expired entry near the least recently used end of `map`, if any (bounded work). */
+  function expiredNear(map: Map<string, Entry>, now: number): [string, Entry] | undefined {
+    let seen = 0;
+    for (const pair of map) {
+      if (pair[1].expiresAt <= now) return pair;
+      if (++seen >= PEEK) return undefined;
     }
-    return true;
+    return undefined;
+  }
+
+  function makeRoom(now: number): void {
+    while (anonymous.size + signedIn.size >= maxSessions) {
+      // An expired session first, then the least recently used anonymous one, then the least
+      // recently used signed-in one: at most 2 × PEEK entries looked at, whatever the size.
+      const victim =
+        expiredNear(signedIn, now) ??
+        expiredNear(anonymous, now) ??
+        anonymous.entries().next().value ??
+        signedIn.entries().next().value;
+      remove(victim![0], victim![1]);
+    }
   }
 
   function purge(now: number): number {
     let removed = 0;
-    for (const [key, text] of records) {
-      const record = JSON.parse(text) as SessionRecord;
-      if (record.expiresAt <= now) {
-        remove(key, record.userId);
-        removed++;
+    for (const map of [anonymous, signedIn]) {
+      for (const [key, entry] of map) {
+        if (entry.expiresAt <= now) {
+          remove(key, entry);
+          removed++;
+        }
       }
     }
     return removed;
   }
 
-  function makeRoom(now: number): void {
-    if (records.size < maxSessions) return;
-    purge(now);
-    while (records.size >= maxSessions) {
-      const oldest = records.keys().next().value as string;
-      const record = JSON.parse(records.get(oldest)!) as SessionRecord;
-      remove(oldest, record.userId);
-    }
-  }
-
   return {
     get size() {
-      return records.size;
+      return anonymous.size + signedIn.size;
     },
     async get(key, now) {
       return read(key, now);
     },
     async create(key, record) {
-      makeRoom(record.lastSeenAt);
-      const old = records.get(key);
-      if (old !== undefined) unindex(key, (JSON.parse(old) as SessionRecord).userId);
-      write(key, record);
-      index(key, record.userId);
+      insert(key, record);
     },
     async update(key, delta, now) {
-      return update(key, delta, now);
+      const entry = use(key, now);
+      if (!entry) return false;
+      const record = JSON.parse(entry.text) as SessionRecord;
+      applyDelta(record, delta);
+      entry.text = JSON.stringify(record);
+      entry.expiresAt = record.expiresAt;
+      return true;
+    },
+    async regenerate(oldKey, newKey, { delta, userId }, now) {
+      const entry = use(oldKey, now);
+      if (!entry) return null;
+      const record = JSON.parse(entry.text) as SessionRecord;
+      applyDelta(record, delta);
+      record.userId = userId;
+      remove(oldKey, entry);
+      insert(newKey, record);
+      return record;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
-      return update(key, { expiresAt, lastSeenAt }, now);
+      const entry = use(key, now);
+      if (!entry) return false;
+      const record = JSON.parse(entry.text) as SessionRecord;
+      record.expiresAt = expiresAt;
+      record.lastSeenAt = lastSeenAt;
+      entry.text = JSON.stringify(record);
+      entry.expiresAt = expiresAt;
+      return true;
     },
     async destroy(key) {
-      const text = records.get(key);
-      if (text === undefined) return false;
-      remove(key, (JSON.parse(text) as SessionRecord).userId);
+      const entry = lookup(key);
+      if (entry === undefined) return false;
+      remove(key, entry);
       return true;
     },
     async listByUser(userId, now) {
       const out: StoredSession[] = [];
-      for (const key of byUser.get(userId) ?? []) {
-        const record = read(key, now);
-        if (record) out.push({ key, record });
+      for (const key of [...(byUser.get(userId) ?? [])]) {
+        const entry = signedIn.get(key);
+        if (!entry) continue;
+        if (entry.expiresAt <= now) remove(key, entry);
+        else out.push({ key, record: JSON.parse(entry.text) as SessionRecord });
       }
       return out;
     },
-    async destroyByUser(userId, { except } = {}) {
-      let removed = 0;
-      for (const key of [...(byUser.get(userId) ?? [])]) {
+    async destroyByUser(userId, { except, keys } = {}) {
+      const deleted: string[] = [];
+      const candidates = keys ?? [...(byUser.get(userId) ?? [])];
+      for (const key of candidates) {
         if (key === except) continue;
-        remove(key, userId);
-        removed++;
+        const entry = signedIn.get(key);
+        if (!entry || entry.userId !== userId) continue;
+        remove(key, entry);
+        deleted.push(key);
       }
-      return removed;
+      return deleted;
     },
     async purgeExpired(now) {
       return purge(now);
     },
     async ping() {},
     async close() {
-      if (timer) clearInterval(timer);
-      records.clear();
+      closed = true;
+      if (timer) clearTimeout(timer);
+      anonymous.clear();
+      signedIn.clear();
       byUser.clear();
     },
   };

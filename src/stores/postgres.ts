@@ -1,6 +1,6 @@
 import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
-import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+import type { AtomicOp, JsonValue, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
  * Options of {@link postgresStore}. Give `pool` or `connectionString`.
@@ -36,7 +36,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  * console.log(`tessera PostgreSQL schema v${POSTGRES_SCHEMA_VERSION}`);
  * ```
  */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 /**
  * The DDL, for teams that apply their schema by hand (`createTable: false`).
@@ -51,7 +51,7 @@ export function postgresSchema(schema = 'public', table = 'tessera_sessions'): s
   return `CREATE SCHEMA IF NOT EXISTS "${schema}";
 CREATE TABLE IF NOT EXISTS ${t} (
   key text PRIMARY KEY,                 -- SHA-256 of the token, base64url: the token is never stored
-  data jsonb NOT NULL,
+  data jsonb NOT NULL,                  -- each key's value as its JSON text (a jsonb string)
   user_id text,
   created_at bigint NOT NULL,           -- epoch ms
   last_seen_at bigint NOT NULL,
@@ -61,29 +61,49 @@ CREATE TABLE IF NOT EXISTS ${t} (
 );
 CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at);
 CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id) WHERE user_id IS NOT NULL;
--- push / pull / increment applied to the current value, inside the UPDATE that holds the row lock.
+-- data maps each key to its value's JSON text (a jsonb string), so a value comes back exactly as
+-- written (jsonb alone would reorder object keys). push / pull / increment work on that text,
+-- applied to the current value inside the UPDATE that holds the row lock.
 CREATE OR REPLACE FUNCTION "${schema}".tessera_apply_ops(data jsonb, ops jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $fn$
 DECLARE
   op jsonb;
   k text;
-  cur jsonb;
+  cur text;
+  vals text;
+  sum numeric;
 BEGIN
   FOR op IN SELECT value FROM jsonb_array_elements(ops) LOOP
     k := op->>'key';
-    cur := data->k;
+    cur := data->>k;
+    vals := op->>'values';
     IF op->>'op' = 'push' THEN
-      data := jsonb_set(data, ARRAY[k], CASE WHEN jsonb_typeof(cur) = 'array' THEN cur || (op->'values') ELSE op->'values' END);
+      IF left(cur, 1) = '[' THEN
+        IF cur = '[]' THEN cur := vals; ELSIF vals <> '[]' THEN cur := left(cur, -1) || ',' || substr(vals, 2); END IF;
+      ELSE
+        cur := vals;
+      END IF;
+      data := jsonb_set(data, ARRAY[k], to_jsonb(cur));
     ELSIF op->>'op' = 'pull' THEN
-      IF jsonb_typeof(cur) = 'array' THEN
-        data := jsonb_set(data, ARRAY[k], COALESCE(
-          (SELECT jsonb_agg(e.value ORDER BY e.ordinality) FROM jsonb_array_elements(cur) WITH ORDINALITY AS e
-            WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(op->'values') AS v WHERE v.value = e.value)),
-          '[]'::jsonb));
+      IF left(cur, 1) = '[' THEN
+        -- Equal as canonical JSON: same text, or (objects and arrays) equal as jsonb, which
+        -- ignores key order. Texts jsonb refuses (an escaped NUL, lone surrogates) compare by text only.
+        cur := COALESCE((SELECT '[' || string_agg(e.value::text, ',' ORDER BY e.ordinality) || ']'
+          FROM json_array_elements(cur::json) WITH ORDINALITY AS e
+          WHERE NOT EXISTS (SELECT 1 FROM json_array_elements(vals::json) AS v
+            WHERE v.value::text = e.value::text
+               OR (left(v.value::text, 1) IN ('{', '[') AND left(e.value::text, 1) = left(v.value::text, 1)
+                   AND v.value::text !~* '\\\\u(0000|d[89a-f])' AND e.value::text !~* '\\\\u(0000|d[89a-f])'
+                   AND v.value::jsonb = e.value::jsonb))), '[]');
+        data := jsonb_set(data, ARRAY[k], to_jsonb(cur));
       END IF;
     ELSIF op->>'op' = 'increment' THEN
-      data := jsonb_set(data, ARRAY[k], to_jsonb(
-        (CASE WHEN jsonb_typeof(cur) = 'number' THEN cur::text::numeric ELSE 0 END) + (op->>'by')::numeric));
+      IF cur ~ '^-?[0-9]' THEN sum := cur::numeric; ELSE sum := 0; END IF;
+      sum := sum + (op->>'by')::numeric;
+      -- A result a double cannot hold is never written: the value stays as it was.
+      IF abs(sum) <= 1.7976931348623157e308 THEN
+        data := jsonb_set(data, ARRAY[k], to_jsonb(((CASE WHEN cur ~ '^-?[0-9]' THEN cur::float8 ELSE 0 END) + (op->>'by')::float8)::text));
+      END IF;
     END IF;
   END LOOP;
   RETURN data;
@@ -95,7 +115,7 @@ INSERT INTO "${schema}".tessera_schema (name, version) VALUES ('${table}', ${POS
 
 interface Row {
   key: string;
-  data: SessionRecord['data'];
+  data: Record<string, string>;
   user_id: string | null;
   created_at: string;
   last_seen_at: string;
@@ -104,10 +124,26 @@ interface Row {
   meta: SessionRecord['meta'];
 }
 
+/** `data` as the column keeps it: each value as its JSON text, so its key order survives jsonb. */
+function encodeData(data: Readonly<Record<string, JsonValue>>): string {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(data)) out[key] = JSON.stringify(data[key]);
+  return JSON.stringify(out);
+}
+
+/** Ops with their values as JSON text, for tessera_apply_ops. */
+function encodeOps(ops: readonly AtomicOp[] = []): string {
+  return JSON.stringify(
+    ops.map((op) => (op.op === 'increment' ? op : { ...op, values: JSON.stringify(op.values) })),
+  );
+}
+
 function toRecord(row: Row): SessionRecord {
+  const data: Record<string, JsonValue> = {};
+  for (const key of Object.keys(row.data)) data[key] = JSON.parse(row.data[key]!);
   // bigint arrives as a string (pg does not guess at precision); epoch ms fit a double exactly.
   return {
-    data: row.data,
+    data,
     userId: row.user_id,
     createdAt: Number(row.created_at),
     lastSeenAt: Number(row.last_seen_at),
@@ -198,9 +234,19 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       name: name('update'),
       text: `UPDATE ${t} SET
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
+               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
+             WHERE key = $1 AND expires_at > $7`,
+    },
+    // One statement: the row lock, the alive check, the delta on the current value and the move
+    // to the new key (a primary-key update) are one atomic step.
+    regenerate: {
+      name: name('regenerate'),
+      text: `UPDATE ${t} SET key = $8,
+               data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
-               user_id = CASE WHEN $7::boolean THEN $8 ELSE user_id END
-             WHERE key = $1 AND expires_at > $9`,
+               user_id = $9
+             WHERE key = $1 AND expires_at > $7
+             RETURNING ${columns}`,
     },
     touch: {
       name: name('touch'),
@@ -213,7 +259,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     },
     destroyByUser: {
       name: name('destroy_user'),
-      text: `DELETE FROM ${t} WHERE user_id = $1 AND ($2::text IS NULL OR key <> $2)`,
+      text: `DELETE FROM ${t} WHERE user_id = $1 AND ($2::text IS NULL OR key <> $2)
+               AND ($3::text[] IS NULL OR key = ANY($3)) RETURNING key`,
     },
     purge: { name: name('purge'), text: `DELETE FROM ${t} WHERE expires_at <= $1` },
   };
@@ -301,7 +348,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
         ...q.create,
         values: [
           key,
-          JSON.stringify(r.data),
+          encodeData(r.data),
           r.userId,
           r.createdAt,
           r.lastSeenAt,
@@ -317,16 +364,31 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
         values: [
           key,
           delta.unset ?? [],
-          JSON.stringify(delta.set ?? {}),
-          JSON.stringify(delta.ops ?? []),
+          encodeData(delta.set ?? {}),
+          encodeOps(delta.ops),
           delta.expiresAt ?? null,
           delta.lastSeenAt ?? null,
-          delta.userId !== undefined,
-          delta.userId ?? null,
           now,
         ],
       });
       return rowCount > 0;
+    },
+    async regenerate(oldKey, newKey, { delta, userId }, now) {
+      const { rows } = await query<Row>('regenerate', {
+        ...q.regenerate,
+        values: [
+          oldKey,
+          delta.unset ?? [],
+          encodeData(delta.set ?? {}),
+          encodeOps(delta.ops),
+          delta.expiresAt ?? null,
+          delta.lastSeenAt ?? null,
+          now,
+          newKey,
+          userId,
+        ],
+      });
+      return rows[0] ? toRecord(rows[0]) : null;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
       return (
@@ -341,10 +403,12 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       const { rows } = await query<Row>('listByUser', { ...q.byUser, values: [userId, now] });
       return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
     },
-    async destroyByUser(userId, { except } = {}) {
-      return (
-        await query('destroyByUser', { ...q.destroyByUser, values: [userId, except ?? null] })
-      ).rowCount;
+    async destroyByUser(userId, { except, keys } = {}) {
+      const { rows } = await query<{ key: string }>('destroyByUser', {
+        ...q.destroyByUser,
+        values: [userId, except ?? null, keys ?? null],
+      });
+      return rows.map((row) => row.key);
     },
     purgeExpired: purge,
     async ping() {

@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
-import { CREATE, DESTROY, INDEX_ADD, TOUCH, UPDATE } from '../lib/redis-scripts.ts';
-import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+import {
+  CREATE,
+  DESTROY,
+  DESTROY_USER,
+  INDEX_ADD,
+  LIST_USER,
+  REGENERATE,
+  TAKE,
+  TOUCH,
+  UPDATE,
+} from '../lib/redis-scripts.ts';
+import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
  * Options of {@link redisStore}.
@@ -43,7 +53,34 @@ const scripts = {
   touch: script(TOUCH),
   destroy: script(DESTROY),
   indexAdd: script(INDEX_ADD),
+  regenerate: script(REGENERATE),
+  take: script(TAKE),
+  destroyUser: script(DESTROY_USER),
+  listUser: script(LIST_USER),
 };
+
+/** HGETALL's answer inside a script: a flat field/value list. */
+function fromPairs(list: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) hash[list[i]!] = list[i + 1]!;
+  return hash;
+}
+
+/** A delta as script arguments (see APPLY in src/lib/redis-scripts.ts). */
+function deltaArgs(delta: SessionDelta): (string | number)[] {
+  const args: (string | number)[] = [];
+  const set = delta.set ?? {};
+  const setKeys = Object.keys(set);
+  args.push(setKeys.length);
+  for (const k of setKeys) args.push(DATA + k, JSON.stringify(set[k]));
+  const unset = delta.unset ?? [];
+  args.push(unset.length, ...unset.map((k) => DATA + k));
+  const ops = delta.ops ?? [];
+  args.push(ops.length);
+  for (const op of ops)
+    args.push(op.op, DATA + op.key, op.op === 'increment' ? op.by : JSON.stringify(op.values));
+  return args;
+}
 
 function toRecord(hash: Record<string, string>): SessionRecord {
   const data: SessionRecord['data'] = {};
@@ -126,14 +163,23 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
   }
 
   /** EVALSHA, loading the script on a node that does not have it yet (NOSCRIPT). */
-  async function run(s: Script, key: string, args: (string | number)[]): Promise<unknown> {
+  async function run(
+    s: Script,
+    key: string | string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    const keys = typeof key === 'string' ? [key] : key;
     try {
-      return await client.evalsha(s.sha, 1, key, ...args);
+      return await client.evalsha(s.sha, keys.length, ...keys, ...args);
     } catch (err) {
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return client.eval(s.lua, 1, key, ...args);
+      return client.eval(s.lua, keys.length, ...keys, ...args);
     }
   }
+
+  // A Cluster puts a session, its new key and a user's index in different slots, which one
+  // script may not touch together: there, multi-key work is split per slot (see docs/stores/redis.md).
+  const cluster = (client as { isCluster?: boolean }).isCluster === true;
 
   async function index(
     userId: string,
@@ -165,46 +211,56 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         fields.push('m:a', String(r.absoluteExpiresAt), 'm:meta', JSON.stringify(r.meta));
         if (r.userId !== null) fields.push('m:u', r.userId);
         for (const k of Object.keys(r.data)) fields.push(DATA + k, JSON.stringify(r.data[k]));
-        await run(scripts.create, sessionKey(key), [r.expiresAt, ...fields]);
+        const previous = (await run(scripts.create, sessionKey(key), [
+          r.expiresAt,
+          ...fields,
+        ])) as string;
+        if (previous && previous !== r.userId) await client.zrem(userKey(previous), key);
         if (r.userId !== null) await index(r.userId, key, r.absoluteExpiresAt, r.lastSeenAt);
       });
     },
     async update(key, delta, now) {
       return call('update', async () => {
-        const args: (string | number)[] = [
+        const args = [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
+        return (await run(scripts.update, sessionKey(key), args)) === 1;
+      });
+    },
+    async regenerate(oldKey, newKey, { delta, userId }, now) {
+      return call('regenerate', async () => {
+        const args = [
           now,
           delta.expiresAt ?? '',
           delta.lastSeenAt ?? '',
-          delta.userId === undefined ? '0' : '1',
-          delta.userId ?? '',
+          userId ?? '',
+          ...deltaArgs(delta),
         ];
-        const set = delta.set ?? {};
-        const setKeys = Object.keys(set);
-        args.push(setKeys.length);
-        for (const k of setKeys) args.push(DATA + k, JSON.stringify(set[k]));
-        const unset = delta.unset ?? [];
-        args.push(unset.length, ...unset.map((k) => DATA + k));
-        const ops = delta.ops ?? [];
-        args.push(ops.length);
-        for (const op of ops)
-          args.push(
-            op.op,
-            DATA + op.key,
-            op.op === 'increment' ? op.by : JSON.stringify(op.values),
-          );
-        const [alive, previous, absolute] = (await run(scripts.update, sessionKey(key), args)) as [
+        if (!cluster) {
+          const keys = [sessionKey(oldKey), sessionKey(newKey)];
+          if (userId !== null) keys.push(userKey(userId));
+          const [moved, previous, pairs] = (await run(scripts.regenerate, keys, args)) as [
+            number,
+            string?,
+            string[]?,
+          ];
+          if (moved !== 1) return null;
+          if (previous && previous !== userId) await client.zrem(userKey(previous), oldKey);
+          return toRecord(fromPairs(pairs!));
+        }
+        // Cluster: take the old record (alive check, delta and delete in one script on its slot),
+        // then write it under the new key. Should that second write fail, the session is lost
+        // (the user signs in again): it fails closed, never leaving two live copies.
+        const [taken, previous, pairs] = (await run(scripts.take, sessionKey(oldKey), args)) as [
           number,
           string?,
-          string?,
+          string[]?,
         ];
-        if (alive !== 1) return false;
-        // The per-user index lives in another slot: kept up to date by a second call, only when
-        // the user changes (login binds users on a new key, so this is rare).
-        if (delta.userId !== undefined && delta.userId !== (previous || null)) {
-          if (previous) await client.zrem(userKey(previous), key);
-          if (delta.userId !== null) await index(delta.userId, key, Number(absolute), now);
-        }
-        return true;
+        if (taken !== 1) return null;
+        const hash = fromPairs(pairs!);
+        const record = toRecord(hash);
+        await run(scripts.create, sessionKey(newKey), [record.expiresAt, ...pairs!]);
+        if (previous) await client.zrem(userKey(previous), oldKey);
+        if (userId !== null) await index(userId, newKey, record.absoluteExpiresAt, now);
+        return record;
       });
     },
     async touch(key, expiresAt, lastSeenAt, now) {
@@ -226,8 +282,23 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     async listByUser(userId, now) {
       return call('listByUser', async () => {
         const idx = userKey(userId);
+        if (!cluster) {
+          // One round trip: the script reads every live session and cleans dead index entries.
+          const flat = (await run(scripts.listUser, idx, [prefix, userId, now])) as (
+            | string
+            | string[]
+          )[];
+          const live: StoredSession[] = [];
+          for (let i = 0; i + 1 < flat.length; i += 2)
+            live.push({
+              key: flat[i] as string,
+              record: toRecord(fromPairs(flat[i + 1] as string[])),
+            });
+          return live;
+        }
         await client.zremrangebyscore(idx, '-inf', String(now));
         const keys = await client.zrange(idx, '0', '-1');
+        // All reads at once: one round trip per node, whatever the number of sessions.
         const hashes = await Promise.all(keys.map((k) => client.hgetall(sessionKey(k))));
         const live: StoredSession[] = [];
         const dead: string[] = [];
@@ -242,15 +313,30 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         return live;
       });
     },
-    async destroyByUser(userId, { except } = {}) {
+    async destroyByUser(userId, { except, keys } = {}) {
       return call('destroyByUser', async () => {
         const idx = userKey(userId);
-        const keys = (await client.zrange(idx, '0', '-1')).filter((k) => k !== except);
-        const results = await Promise.all(
-          keys.map((k) => run(scripts.destroy, sessionKey(k), []) as Promise<[number, string]>),
+        if (!cluster) {
+          // One script; with `keys`, only those. Records are never parsed.
+          const args = [prefix, userId, except ?? '', ...(keys ?? [])];
+          if (keys !== undefined && keys.length === 0) return [];
+          return (await run(scripts.destroyUser, idx, args)) as string[];
+        }
+        const candidates = (keys ?? (await client.zrange(idx, '0', '-1'))).filter(
+          (k) => k !== except,
         );
-        if (keys.length > 0) await client.zrem(idx, ...keys);
-        return results.filter(([deleted, owner]) => deleted === 1 && owner === userId).length;
+        // All deletes at once (one round trip per node); each checks the session's owner.
+        const results = await Promise.all(
+          candidates.map(
+            (k) => run(scripts.destroy, sessionKey(k), [userId]) as Promise<[number, string]>,
+          ),
+        );
+        const deleted = candidates.filter(
+          (_, i) => results[i]![0] === 1 && results[i]![1] === userId,
+        );
+        const stale = candidates.filter((_, i) => results[i]![1] !== userId);
+        if (deleted.length + stale.length > 0) await client.zrem(idx, ...deleted, ...stale);
+        return deleted;
       });
     },
     async ping() {

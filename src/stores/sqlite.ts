@@ -196,14 +196,22 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
         `INSERT OR REPLACE INTO "${table}" (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       write: db.prepare(
-        `UPDATE "${table}" SET data = ?, user_id = ?, last_seen_at = ?, expires_at = ? WHERE key = ?`,
+        `UPDATE "${table}" SET data = ?, last_seen_at = ?, expires_at = ? WHERE key = ?`,
       ),
       touch: db.prepare(
         `UPDATE "${table}" SET expires_at = ?, last_seen_at = ? WHERE key = ? AND expires_at > ?`,
       ),
       destroy: db.prepare(`DELETE FROM "${table}" WHERE key = ?`),
       byUser: db.prepare(`SELECT ${columns} FROM "${table}" WHERE user_id = ? AND expires_at > ?`),
-      destroyByUser: db.prepare(`DELETE FROM "${table}" WHERE user_id = ? AND key IS NOT ?`),
+      move: db.prepare(
+        `UPDATE "${table}" SET key = ?, data = ?, user_id = ?, last_seen_at = ?, expires_at = ? WHERE key = ?`,
+      ),
+      destroyByUser: db.prepare(
+        `DELETE FROM "${table}" WHERE user_id = ? AND key IS NOT ? RETURNING key`,
+      ),
+      destroyByUserKeys: db.prepare(
+        `DELETE FROM "${table}" WHERE user_id = ? AND key IS NOT ? AND key IN (SELECT value FROM json_each(?)) RETURNING key`,
+      ),
       purge: db.prepare(`DELETE FROM "${table}" WHERE expires_at <= ?`),
       ping: db.prepare('SELECT 1 AS ok'),
     });
@@ -292,15 +300,39 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
           }
           const record = toRecord(row);
           applyDelta(record, delta);
-          sql().write!.run(
+          sql().write!.run(JSON.stringify(record.data), record.lastSeenAt, record.expiresAt, key);
+          db.exec('COMMIT');
+          return true;
+        } catch (err) {
+          if (db.isTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      });
+    },
+    async regenerate(oldKey, newKey, { delta, userId }, now) {
+      // One IMMEDIATE transaction: the alive check, the delta on the current row and the move to
+      // the new key happen under the write lock, so a destroy cannot slip in between.
+      return run('regenerate', () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const row = sql().get!.get(oldKey, now) as Row | undefined;
+          if (!row) {
+            db.exec('ROLLBACK');
+            return null;
+          }
+          const record = toRecord(row);
+          applyDelta(record, delta);
+          record.userId = userId;
+          sql().move!.run(
+            newKey,
             JSON.stringify(record.data),
             record.userId,
             record.lastSeenAt,
             record.expiresAt,
-            key,
+            oldKey,
           );
           db.exec('COMMIT');
-          return true;
+          return record;
         } catch (err) {
           if (db.isTransaction) db.exec('ROLLBACK');
           throw err;
@@ -323,10 +355,17 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
         ),
       );
     },
-    async destroyByUser(userId, { except } = {}) {
-      return run('destroyByUser', () =>
-        Number(sql().destroyByUser!.run(userId, except ?? null).changes),
-      );
+    async destroyByUser(userId, { except, keys } = {}) {
+      return run('destroyByUser', () => {
+        const rows = (keys === undefined
+          ? sql().destroyByUser!.all(userId, except ?? null)
+          : sql().destroyByUserKeys!.all(
+              userId,
+              except ?? null,
+              JSON.stringify(keys),
+            )) as unknown as { key: string }[];
+        return rows.map((row) => row.key);
+      });
     },
     async purgeExpired(now) {
       return purge(now);

@@ -149,17 +149,13 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     assert.deepEqual((await store.get(key, now))?.data, { a: 10, c: 3, d: { x: 1 } });
   });
 
-  add('update carries expiresAt, lastSeenAt and userId', async (store, now) => {
+  add('update carries expiresAt and lastSeenAt and keeps the bound user', async (store, now) => {
     const key = newKey();
     const user = newUser();
-    await store.create(key, recordAt(now, { a: 1 }));
+    await store.create(key, recordAt(now, { a: 1 }, user));
     const later = now + 5 * MINUTE;
     assert.equal(
-      await store.update(
-        key,
-        { expiresAt: later + 30 * MINUTE, lastSeenAt: later, userId: user },
-        later,
-      ),
+      await store.update(key, { expiresAt: later + 30 * MINUTE, lastSeenAt: later }, later),
       true,
     );
     const got = await store.get(key, later);
@@ -168,6 +164,26 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     assert.equal(got?.userId, user);
     assert.equal(got?.createdAt, now);
   });
+
+  add(
+    'create on an existing key overwrites it whole; the user index follows',
+    async (store, now) => {
+      const key = newKey();
+      const first = newUser();
+      const second = newUser();
+      await store.create(key, recordAt(now, { a: 1, old: true }, first));
+      await store.create(key, recordAt(now + 1, { b: 2 }, second));
+      const got = await store.get(key, now + 1);
+      assert.deepEqual(got?.data, { b: 2 });
+      assert.equal(got?.userId, second);
+      assert.equal(got?.createdAt, now + 1);
+      assert.deepEqual(await store.listByUser(first, now + 1), []);
+      assert.deepEqual(
+        (await store.listByUser(second, now + 1)).map((s) => s.key),
+        [key],
+      );
+    },
+  );
 
   add('update of an unknown key is false and creates nothing', async (store, now) => {
     const key = newKey();
@@ -373,24 +389,145 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
   });
 
   add(
-    'regenerate as create + destroy: the new key has the data, the old key is dead',
+    'regenerate moves a live record: delta applied, user bound, old key dead, deadlines kept',
     async (store, now) => {
       const oldKey = newKey();
       const newK = newKey();
       const user = newUser();
-      await store.create(oldKey, recordAt(now, { cart: ['a'] }));
-      const moved = { ...recordAt(now, { cart: ['a'] }, user) };
-      await store.create(newK, moved);
-      await store.destroy(oldKey);
-      assert.equal(await store.get(oldKey, now), null);
-      assert.equal(await store.update(oldKey, { set: { x: 1 } }, now), false);
-      assert.deepEqual((await store.get(newK, now))?.data, { cart: ['a'] });
+      const record = recordAt(now, { cart: ['a'], draft: 'x' });
+      await store.create(oldKey, record);
+      const later = now + 5 * MINUTE;
+      const moved = await store.regenerate(
+        oldKey,
+        newK,
+        {
+          delta: {
+            set: { lang: 'fr' },
+            unset: ['draft'],
+            ops: [{ op: 'push', key: 'cart', values: ['b'] }],
+            expiresAt: later + 30 * MINUTE,
+            lastSeenAt: later,
+          },
+          userId: user,
+        },
+        later,
+      );
+      const expected = { cart: ['a', 'b'], lang: 'fr' };
+      assert.deepEqual(moved?.data, expected);
+      assert.equal(moved?.userId, user);
+      const got = await store.get(newK, later);
+      assert.deepEqual(got?.data, expected);
+      assert.equal(got?.userId, user);
+      assert.equal(got?.expiresAt, later + 30 * MINUTE);
+      assert.equal(got?.lastSeenAt, later);
+      // The absolute deadline and the creation time are the session's, not the regenerate's.
+      assert.equal(got?.createdAt, record.createdAt);
+      assert.equal(got?.absoluteExpiresAt, record.absoluteExpiresAt);
+      assert.deepEqual(got?.meta, record.meta);
+      assert.equal(await store.get(oldKey, later), null);
+      assert.equal(await store.update(oldKey, { set: { x: 1 } }, later), false);
       assert.deepEqual(
-        (await store.listByUser(user, now)).map((s) => s.key),
+        (await store.listByUser(user, later)).map((s) => s.key),
         [newK],
       );
     },
   );
+
+  add(
+    'regenerate applies the delta to the current record: a concurrent change is kept',
+    async (store, now) => {
+      const oldKey = newKey();
+      const newK = newKey();
+      await store.create(oldKey, recordAt(now, { views: 1, cart: ['a'] }));
+      // Another request changes the record after this one loaded it.
+      await store.update(
+        oldKey,
+        { set: { other: true }, ops: [{ op: 'push', key: 'cart', values: ['b'] }] },
+        now,
+      );
+      const moved = await store.regenerate(
+        oldKey,
+        newK,
+        { delta: { ops: [{ op: 'increment', key: 'views', by: 1 }] }, userId: null },
+        now,
+      );
+      const expected = { views: 2, cart: ['a', 'b'], other: true };
+      assert.deepEqual(moved?.data, expected);
+      assert.deepEqual((await store.get(newK, now))?.data, expected);
+    },
+  );
+
+  add(
+    'no resurrection: regenerate of a destroyed or expired session is null and writes nothing',
+    async (store, now) => {
+      const user = newUser();
+      const gone = newKey();
+      await store.create(gone, recordAt(now, { a: 1 }, user));
+      await store.destroy(gone);
+      const target = newKey();
+      assert.equal(
+        await store.regenerate(gone, target, { delta: { set: { b: 2 } }, userId: user }, now),
+        null,
+      );
+      assert.equal(await store.get(target, now), null);
+
+      const revoked = newKey();
+      await store.create(revoked, recordAt(now, { a: 1 }, user));
+      await store.destroyByUser(user);
+      assert.equal(await store.regenerate(revoked, target, { delta: {}, userId: user }, now), null);
+      assert.equal(await store.get(target, now), null);
+
+      const expired = newKey();
+      const record = recordAt(now, { a: 1 }, user);
+      await store.create(expired, record);
+      const after = record.expiresAt;
+      assert.equal(
+        await store.regenerate(
+          expired,
+          target,
+          { delta: { expiresAt: after + 30 * MINUTE }, userId: user },
+          after,
+        ),
+        null,
+      );
+      assert.equal(await store.get(target, after), null);
+      assert.deepEqual(await store.listByUser(user, after), []);
+    },
+  );
+
+  add('regenerate follows the user index: rebinding and unbinding', async (store, now) => {
+    const alice = newUser();
+    const bob = newUser();
+    const a1 = newKey();
+    const a2 = newKey();
+    const a3 = newKey();
+    await store.create(a1, recordAt(now, {}, alice));
+    const keep = newKey();
+    await store.create(keep, recordAt(now, {}, alice));
+    // Same user (a privilege change): the index names the new key instead of the old one.
+    assert.notEqual(await store.regenerate(a1, a2, { delta: {}, userId: alice }, now), null);
+    assert.deepEqual(
+      (await store.listByUser(alice, now)).map((s) => s.key).sort(),
+      [a2, keep].sort(),
+    );
+    // Another user: it leaves alice's list and joins bob's.
+    assert.notEqual(await store.regenerate(a2, a3, { delta: {}, userId: bob }, now), null);
+    assert.deepEqual(
+      (await store.listByUser(alice, now)).map((s) => s.key),
+      [keep],
+    );
+    assert.deepEqual(
+      (await store.listByUser(bob, now)).map((s) => s.key),
+      [a3],
+    );
+    // Anonymous: in nobody's list; and destroyByUser no longer reaches it.
+    const a4 = newKey();
+    const anon = await store.regenerate(a3, a4, { delta: {}, userId: null }, now);
+    assert.equal(anon?.userId, null);
+    assert.deepEqual(await store.listByUser(bob, now), []);
+    assert.deepEqual(await store.destroyByUser(bob), []);
+    assert.equal((await store.get(a4, now))?.userId, null);
+  });
 
   add('keys are independent', async (store, now) => {
     const a = newKey();
@@ -423,16 +560,18 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     assert.deepEqual(await store.listByUser(newUser(), now), []);
   });
 
-  add('listByUser follows userId changes and destroys', async (store, now) => {
+  add('listByUser follows destroys', async (store, now) => {
     const user = newUser();
     const a = newKey();
     const b = newKey();
-    await store.create(a, recordAt(now, {}, null));
+    await store.create(a, recordAt(now, {}, user));
     await store.create(b, recordAt(now, {}, user));
-    await store.update(a, { userId: user }, now);
-    assert.deepEqual((await store.listByUser(user, now)).map((s) => s.key).sort(), [a, b].sort());
-    await store.update(b, { userId: null }, now);
     await store.destroy(a);
+    assert.deepEqual(
+      (await store.listByUser(user, now)).map((s) => s.key),
+      [b],
+    );
+    await store.destroy(b);
     assert.deepEqual(await store.listByUser(user, now), []);
   });
 
@@ -445,15 +584,111 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     await store.create(keep, recordAt(now, {}, user));
     for (const key of drop) await store.create(key, recordAt(now, {}, user));
     await store.create(otherKey, recordAt(now, {}, other));
-    assert.equal(await store.destroyByUser(user, { except: keep }), 2);
+    assert.deepEqual((await store.destroyByUser(user, { except: keep })).sort(), [...drop].sort());
     for (const key of drop) assert.equal(await store.get(key, now), null);
     assert.equal(await store.update(drop[0]!, { set: { back: true } }, now), false);
     assert.notEqual(await store.get(keep, now), null);
     assert.notEqual(await store.get(otherKey, now), null);
-    assert.equal(await store.destroyByUser(user), 1);
+    assert.deepEqual(await store.destroyByUser(user), [keep]);
     assert.equal(await store.get(keep, now), null);
     assert.deepEqual(await store.listByUser(user, now), []);
   });
+
+  add('destroyByUser with keys deletes only those of the user’s sessions', async (store, now) => {
+    const user = newUser();
+    const other = newUser();
+    const mine = [newKey(), newKey(), newKey()];
+    const theirs = newKey();
+    for (const key of mine) await store.create(key, recordAt(now, {}, user));
+    await store.create(theirs, recordAt(now, {}, other));
+    const deleted = await store.destroyByUser(user, {
+      keys: [mine[0]!, mine[1]!, theirs, newKey()],
+      except: mine[1]!,
+    });
+    assert.deepEqual(deleted, [mine[0]!]);
+    assert.equal(await store.get(mine[0]!, now), null);
+    assert.notEqual(await store.get(mine[1]!, now), null);
+    assert.notEqual(await store.get(mine[2]!, now), null);
+    assert.notEqual(await store.get(theirs, now), null);
+    assert.deepEqual(await store.destroyByUser(user, { keys: [] }), []);
+    assert.deepEqual(
+      (await store.listByUser(user, now)).map((s) => s.key).sort(),
+      [mine[1]!, mine[2]!].sort(),
+    );
+  });
+
+  add(
+    'a user with many sessions is listed and signed out everywhere in one call',
+    async (store, now) => {
+      const user = newUser();
+      const keys = Array.from({ length: 200 }, newKey);
+      await Promise.all(keys.map((key, i) => store.create(key, recordAt(now, { i }, user))));
+      assert.equal((await store.listByUser(user, now)).length, 200);
+      assert.deepEqual(
+        (await store.destroyByUser(user, { except: keys[0]! })).sort(),
+        keys.slice(1).sort(),
+      );
+      assert.deepEqual(
+        (await store.listByUser(user, now)).map((s) => s.key),
+        [keys[0]!],
+      );
+    },
+  );
+
+  add('pull compares by canonical JSON: key order does not matter', async (store, now) => {
+    const key = newKey();
+    await store.create(
+      key,
+      recordAt(now, {
+        cart: [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1 }, [{ y: 1, x: 2 }], 'ab', 1],
+      }),
+    );
+    await store.update(
+      key,
+      { ops: [{ op: 'pull', key: 'cart', values: [{ b: 2, a: 1 }, [{ x: 2, y: 1 }]] }] },
+      now,
+    );
+    assert.deepEqual((await store.get(key, now))?.data['cart'], [{ a: 1 }, 'ab', 1]);
+  });
+
+  add('objects inside values keep their key order', async (store, now) => {
+    const key = newKey();
+    const value = { zebra: 1, apple: { z: true, a: [{ m: 1, b: 2 }] }, mid: 'x' };
+    await store.create(key, recordAt(now, { v: value }));
+    await store.update(
+      key,
+      { set: { w: { b: 1, a: 2 } }, ops: [{ op: 'push', key: 'list', values: [{ y: 1, x: 2 }] }] },
+      now,
+    );
+    const data = (await store.get(key, now))?.data as Record<string, JsonValue>;
+    assert.equal(JSON.stringify(data['v']), JSON.stringify(value));
+    assert.equal(JSON.stringify(data['w']), '{"b":1,"a":2}');
+    assert.equal(JSON.stringify(data['list']), '[{"y":1,"x":2}]');
+  });
+
+  add(
+    'an increment past the largest number leaves the value readable and unchanged',
+    async (store, now) => {
+      const key = newKey();
+      const user = newUser();
+      await store.create(key, recordAt(now, { n: 1e308, keep: 'x' }, user));
+      await store.update(key, { ops: [{ op: 'increment', key: 'n', by: 1e308 }] }, now);
+      await store.update(
+        key,
+        {
+          ops: [
+            { op: 'increment', key: 'n', by: -1e308 },
+            { op: 'increment', key: 'n', by: -1e308 },
+          ],
+        },
+        now,
+      );
+      const got = await store.get(key, now);
+      assert.equal(got?.data['n'], -1e308);
+      assert.equal((await store.listByUser(user, now)).length, 1);
+      assert.deepEqual(await store.destroyByUser(user), [key]);
+    },
+  );
 
   add(
     'purgeExpired (when offered) deletes expired records and keeps live ones',

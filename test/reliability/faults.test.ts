@@ -9,11 +9,18 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSessions } from '../../src/sessions.ts';
 import type { SessionStore } from '../../src/store.ts';
+import { mysqlStore } from '../../src/stores/mysql.ts';
 import { postgresStore } from '../../src/stores/postgres.ts';
 import { redisStore } from '../../src/stores/redis.ts';
 import { testApp } from '../support/app.ts';
 import { Browser, listen } from '../support/http.ts';
-import { canRunOwnPostgres, ownPostgres, ownRedis } from '../support/own-servers.ts';
+import {
+  canRunOwnMariadb,
+  canRunOwnPostgres,
+  ownMariadb,
+  ownPostgres,
+  ownRedis,
+} from '../support/own-servers.ts';
 import { isCI } from '../support/services.ts';
 
 const rejections: unknown[] = [];
@@ -111,6 +118,31 @@ describe('store faults under steady load', () => {
       } finally {
         await store.close();
         await pg.destroy();
+      }
+    },
+    90_000,
+  );
+
+  const noMariadb = canRunOwnMariadb();
+  if (noMariadb && isCI) throw new Error(`${noMariadb}; CI=true requires the MariaDB fault test`);
+  it.skipIf(noMariadb !== null)(
+    'MariaDB stopped for a few seconds and started again',
+    async () => {
+      const db = await ownMariadb();
+      const store = mysqlStore({
+        uri: db.url,
+        sweepInterval: 0,
+        poolOptions: { connectTimeout: 1000 },
+      });
+      try {
+        await underLoad(store, async () => {
+          await db.stop();
+          await new Promise((r) => setTimeout(r, 3000));
+          await db.start();
+        });
+      } finally {
+        await store.close();
+        await db.destroy();
       }
     },
     90_000,

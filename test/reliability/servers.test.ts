@@ -1,12 +1,13 @@
 /**
  * Several servers: two app processes on different ports share one store (a SQLite file,
- * PostgreSQL, Redis); a visitor's requests alternate between them.
+ * PostgreSQL, MariaDB, Redis); a visitor's requests alternate between them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAppProcess } from '../support/app-process.ts';
@@ -14,7 +15,7 @@ import { startAppProcess } from '../support/app-process.ts';
 type AppProcess = Awaited<ReturnType<typeof startAppProcess>>;
 
 import { Browser } from '../support/http.ts';
-import { DATABASE_URL, REDIS_URL, serviceUnavailable } from '../support/services.ts';
+import { DATABASE_URL, MYSQL_URL, REDIS_URL, serviceUnavailable } from '../support/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-servers-'));
 const schema = `tessera_servers_${randomBytes(4).toString('hex')}`;
@@ -35,10 +36,22 @@ const redisDown = await serviceUnavailable('Redis', async () => {
   c.disconnect();
 });
 
+const mysqlTable = `tessera_servers_${randomBytes(4).toString('hex')}`;
+const mysqlDown = await serviceUnavailable('MariaDB/MySQL', async () => {
+  const c = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 3000 });
+  await c.end();
+});
+
 const cases = [
   { name: 'a shared SQLite file', spec: `sqlite:${join(dir, 'shared.db')}`, down: null },
   { name: 'PostgreSQL', spec: `postgres:${schema}`, down: pgDown },
   { name: 'Redis', spec: `redis:${prefix}`, down: redisDown },
+  { name: 'MariaDB', spec: `mysql:${mysqlTable}`, down: mysqlDown },
+  {
+    name: 'PostgreSQL behind a Redis cache',
+    spec: `cached:${schema}:${prefix}cache:`,
+    down: pgDown ?? redisDown,
+  },
 ];
 
 afterAll(async () => {
@@ -46,6 +59,11 @@ afterAll(async () => {
     const c = new pg.Client({ connectionString: DATABASE_URL });
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  }
+  if (!mysqlDown) {
+    const c = await mysql.createConnection({ uri: MYSQL_URL });
+    await c.query(`DROP TABLE IF EXISTS \`${mysqlTable}\``);
     await c.end();
   }
   if (!redisDown) {

@@ -135,3 +135,85 @@ export async function ownPostgres() {
     },
   };
 }
+
+/** Whether this machine can make a MariaDB server of our own (mariadb-install-db, mariadbd). */
+export function canRunOwnMariadb(): string | null {
+  if (!existsSync('/usr/sbin/mariadbd') || !existsSync('/usr/bin/mariadb-install-db'))
+    return 'MariaDB server binaries (mariadbd, mariadb-install-db) are not installed';
+  return null;
+}
+
+/** A MariaDB server of our own on a free port (root, no password), stoppable and restartable. */
+export async function ownMariadb() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-mariadb-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
+  execFileSync(
+    '/usr/bin/mariadb-install-db',
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      ...asRoot,
+    ],
+    { stdio: 'pipe' },
+  );
+  let child: ReturnType<typeof spawn> | null = null;
+  const up = () =>
+    spawnSync(
+      'mysqladmin',
+      ['--protocol=tcp', '-h', '127.0.0.1', '-P', String(port), '-uroot', 'ping'],
+      {
+        encoding: 'utf8',
+      },
+    ).status === 0;
+  const start = async () => {
+    child = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${data}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        `--socket=${join(dir, 'sock')}`,
+        `--pid-file=${join(dir, 'pid')}`,
+        '--skip-log-bin',
+        '--innodb-buffer-pool-size=16M',
+        ...asRoot,
+      ],
+      { stdio: 'ignore' },
+    );
+    await until(up, 30_000, 'mariadbd');
+  };
+  await start();
+  execFileSync('mysql', [
+    '--protocol=tcp',
+    '-h',
+    '127.0.0.1',
+    '-P',
+    String(port),
+    '-uroot',
+    '-e',
+    'CREATE DATABASE IF NOT EXISTS test',
+  ]);
+  /** Stop it by its pid (SIGTERM: a clean shutdown) and wait until it has exited. */
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    port,
+    url: `mysql://root@127.0.0.1:${port}/test`,
+    stop,
+    start,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

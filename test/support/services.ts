@@ -7,6 +7,7 @@ export const isCI = process.env.CI === 'true' || process.env.CI === '1';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 /**
  * Run `probe`; resolve `null` when the service answers, or the reason it does not.

@@ -5,13 +5,16 @@
 
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { SessionStore } from '../../src/store.ts';
+import { cachedStore } from '../../src/stores/cached.ts';
 import { memoryStore } from '../../src/stores/memory.ts';
+import { mysqlStore } from '../../src/stores/mysql.ts';
 import { postgresStore } from '../../src/stores/postgres.ts';
 import { redisStore } from '../../src/stores/redis.ts';
 import { sqliteStore } from '../../src/stores/sqlite.ts';
-import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './services.ts';
+import { DATABASE_URL, MYSQL_URL, REDIS_URL, serviceUnavailable } from './services.ts';
 
 export interface StoreFactory {
   readonly name: string;
@@ -60,6 +63,28 @@ export const storeFactories: StoreFactory[] = [
     },
   },
   {
+    name: 'mysql',
+    unavailable: () =>
+      serviceUnavailable('MariaDB/MySQL', async () => {
+        const c = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 3000 });
+        await c.end();
+      }),
+    // Its own table per store, dropped with it: runs never collide.
+    make: async () => {
+      const table = `tessera_rel_${randomBytes(4).toString('hex')}`;
+      const store = mysqlStore({ uri: MYSQL_URL, table, sweepInterval: 0 });
+      const close = store.close;
+      return Object.assign(store, {
+        async close() {
+          const c = await mysql.createConnection({ uri: MYSQL_URL });
+          await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+          await c.end();
+          await close();
+        },
+      });
+    },
+  },
+  {
     name: 'redis',
     unavailable: () =>
       serviceUnavailable('Redis', async () => {
@@ -82,3 +107,19 @@ export const storeFactories: StoreFactory[] = [
     },
   },
 ];
+
+// Each durable store behind each cache: the same suites, through the cache.
+const byName = (name: string) => storeFactories.find((f) => f.name === name)!;
+for (const [primaryName, cacheName] of [
+  ['postgres', 'redis'],
+  ['sqlite', 'memory'],
+] as const) {
+  const primary = byName(primaryName);
+  const cache = byName(cacheName);
+  storeFactories.push({
+    name: `${primaryName} behind a ${cacheName} cache`,
+    unavailable: async () => (await primary.unavailable()) ?? (await cache.unavailable()),
+    make: async () =>
+      cachedStore({ primary: await primary.make(), cache: await cache.make(), log: () => {} }),
+  });
+}

@@ -13,6 +13,7 @@ const METHODS = [
   'get',
   'create',
   'update',
+  'regenerate',
   'touch',
   'destroy',
   'listByUser',

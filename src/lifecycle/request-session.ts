@@ -1,0 +1,445 @@
+import type { Backend, Verified } from '../backends/backend.ts';
+import { CookieTooLargeError, SessionStateError } from '../errors.ts';
+import type { RefusalReason, SessionEvent } from '../events.ts';
+import { readCookie, serializeCookie } from '../lib/cookie.ts';
+import { toDelta } from '../lib/delta.ts';
+import type { InternalOptions } from '../options.ts';
+import { Session } from '../session/session.ts';
+import {
+  CSRF,
+  FLASH,
+  type Ids,
+  own,
+  type SessionContext,
+  type SessionState,
+} from '../session/state.ts';
+import type { SessionData } from '../session/types.ts';
+import type { SessionMeta, SessionRecord } from '../store.ts';
+import {
+  cookieMaxAge,
+  isExpired,
+  LIFE,
+  type Lifetime,
+  lifetimeOf,
+  newDeadlines,
+  slide,
+  touchDue,
+} from './expiry.ts';
+import { plan } from './plan.ts';
+
+/**
+ * What an adapter tells the core about a request.
+ *
+ * @example
+ * ```ts
+ * const rs = sessions.request({ cookie: req.headers.cookie, secure: true, host: req.headers.host, userAgent: req.headers['user-agent'] });
+ * ```
+ */
+export interface RequestInfo {
+  /** The raw `Cookie` header. */
+  readonly cookie?: string | null | undefined;
+  /** Whether the request reached the app over HTTPS (decides `secure: 'auto'`). */
+  readonly secure?: boolean;
+  /** The host the request addressed (for the warning about Secure cookies over plain HTTP). */
+  readonly host?: string | undefined;
+  readonly userAgent?: string | undefined;
+  readonly ip?: string | undefined;
+}
+
+/**
+ * Headers an adapter adds to the response: `set-cookie`, `cache-control`, `vary` (append Vary).
+ *
+ * @example
+ * ```ts
+ * const { headers } = await rs.commit();
+ * for (const [name, value] of headers) res.appendHeader(name, value);
+ * ```
+ */
+export interface CommitResult {
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
+}
+
+/**
+ * What an adapter tells the core when it commits.
+ *
+ * @example
+ * ```ts
+ * const { headers } = await rs.commit({ status: res.statusCode });
+ * ```
+ */
+export interface CommitOptions {
+  /** The response status: 5xx commits nothing (the handler failed; its changes are half-done). */
+  readonly status?: number;
+}
+
+/** @internal what every request of one manager shares */
+export interface Core {
+  readonly o: InternalOptions;
+  readonly backend: Backend;
+  readonly ctx: SessionContext;
+  emit(event: SessionEvent): void;
+  /** Called when a Secure cookie is about to be set (warns once about plain-HTTP origins). */
+  secureCookie(info: RequestInfo): void;
+}
+
+/**
+ * Most same-named cookies whose record is looked up in one request. Every candidate is verified
+ * (CPU only, bounded by `readCookie`'s own limit); only verified ones cost a store read.
+ */
+const MAX_LOOKUPS = 4;
+const CLEAR = ''; // the value of an expiring cookie
+const NO_HEADERS: CommitResult = Object.freeze({ headers: Object.freeze([]) });
+const NOTHING = Promise.resolve(NO_HEADERS);
+
+/** The cookie the request came with, when it verified and its record is live. */
+interface Loaded {
+  readonly ids: Verified;
+  readonly record: SessionRecord;
+}
+
+/**
+ * The session of one request: loaded on demand, committed once. Its commit is load -> plan
+ * (`plan.ts`, pure) -> write (the backend chosen at `createSessions`) -> headers.
+ *
+ * @example
+ * ```ts
+ * const rs = sessions.request({ cookie: req.headers.cookie, secure: false });
+ * const session = await rs.session();
+ * session.set('seen', true);
+ * for (const [name, value] of (await rs.commit()).headers) res.appendHeader(name, value);
+ * ```
+ */
+export class RequestSession<Data extends object = SessionData> {
+  readonly #c: Core;
+  readonly #info: RequestInfo;
+  #loading: Promise<Session<Data>> | null = null;
+  #state: SessionState | null = null;
+  #loaded: Loaded | null = null;
+  #hadCookie = false;
+  #committed: Promise<CommitResult> | null = null;
+
+  /** @internal made by `sessions.request()` */
+  constructor(core: Core, info: RequestInfo) {
+    this.#c = core;
+    this.#info = info;
+  }
+
+  /** Whether the handler asked for the session (only then is anything committed). */
+  get loaded(): boolean {
+    return this.#loading !== null;
+  }
+
+  /** The session: one store read on first call, the same object after. */
+  session(): Promise<Session<Data>> {
+    if (this.#committed)
+      return Promise.reject(
+        new SessionStateError('the session was already committed for this request'),
+      );
+    this.#loading ??= this.#load();
+    return this.#loading;
+  }
+
+  async #load(): Promise<Session<Data>> {
+    const { o, backend, ctx } = this.#c;
+    const now = o.now();
+    const candidates = readCookie(this.#info.cookie, o.cookie.name);
+    this.#hadCookie = candidates.length > 0;
+    let nonce: string | null = null;
+    let lookups = 0;
+    for (const value of candidates) {
+      const ids = backend.verify(value);
+      if (typeof ids === 'string') {
+        this.#refused(ids, now, null);
+        continue;
+      }
+      if (lookups === MAX_LOOKUPS) break;
+      lookups++;
+      const record = await backend.load(ids, now);
+      if (record === 'unknown') {
+        // Signed by us, no record: a CSRF binding handed out earlier, or a session ended elsewhere.
+        nonce ??= ids.token;
+        continue;
+      }
+      if (record === 'revoked') {
+        this.#refused('revoked', now, ids.key);
+        continue;
+      }
+      if (isExpired(record, now, lifetimeOf(record.data, ctx.life))) {
+        this.#c.emit({ type: 'expired', id: ids.key, userId: record.userId, at: now });
+        continue;
+      }
+      this.#loaded = { ids, record };
+      break;
+    }
+    const loaded = this.#loaded;
+    const record = loaded === null ? null : loaded.record;
+    const state: SessionState = {
+      record,
+      data: record === null ? {} : record.data,
+      changes: new Map(),
+      token: loaded === null ? null : loaded.ids.token,
+      key: loaded === null ? null : loaded.ids.key,
+      nonce,
+      issued: false,
+      userId: record === null ? null : record.userId,
+      userChanged: false,
+      regenerate: false,
+      destroyed: false,
+      committed: false,
+      exemptFrom: null,
+      now,
+      ctx,
+    };
+    this.#state = state;
+    return new Session<Data>(state);
+  }
+
+  #refused(reason: RefusalReason, at: number, id: string | null): void {
+    this.#c.emit({ type: 'refused', reason, id, at });
+  }
+
+  /**
+   * Write what changed (one store call at most; a regenerate is one atomic rename) and return
+   * the headers to add. Call once, after the handler, before the response head is sent.
+   * Idempotent: later calls return the same result.
+   */
+  commit(options: CommitOptions = {}): Promise<CommitResult> {
+    // Django's rule, for every adapter alike: a handler that failed (5xx) saves nothing.
+    if (options.status !== undefined && options.status >= 500) {
+      if (this.#state) this.#state.committed = true;
+      this.#committed ??= NOTHING;
+    }
+    this.#committed ??= this.#commit();
+    return this.#committed;
+  }
+
+  /**
+   * Commit at once when there is nothing to write (the common read: no change, no touch due, no
+   * cookie to re-issue) and return the (empty) result; `undefined` when the commit needs the
+   * store, which `commit()` then does. Lets an adapter send a read's response without waiting a
+   * turn of the event loop.
+   */
+  commitIfIdle(): CommitResult | undefined {
+    if (this.#committed) return undefined;
+    const state = this.#state;
+    if (state === null) {
+      if (this.#loading) return undefined; // a load in flight: commit() waits for it
+    } else {
+      if (
+        this.#plan(state, this.#c.o.now(), lifetimeOf(state.data, this.#c.ctx.life)) !== 'nothing'
+      )
+        return undefined;
+      state.committed = true;
+    }
+    this.#committed = NOTHING;
+    return NO_HEADERS;
+  }
+
+  #plan(state: SessionState, now: number, life: Lifetime) {
+    const { record } = state;
+    return plan({
+      loaded: record !== null,
+      ended: state.destroyed !== false,
+      regenerate: state.regenerate,
+      changed: state.changes.size > 0,
+      hasContent: (record === null || state.regenerate) && hasContent(state),
+      reissue: this.#loaded?.ids.stale === true,
+      touchDue: record !== null && touchDue(record, now, life),
+      nonce: state.issued,
+    });
+  }
+
+  async #commit(): Promise<CommitResult> {
+    // A commit racing a load that is still in flight waits for it; a failed load commits nothing.
+    if (this.#loading && !this.#state) await this.#loading.catch(() => undefined);
+    const state = this.#state;
+    if (state === null) return NO_HEADERS;
+    state.committed = true;
+    const now = this.#c.o.now();
+    const life = lifetimeOf(state.data, this.#c.ctx.life);
+    const next = this.#plan(state, now, life);
+    if (next === 'nothing') return NO_HEADERS;
+    if (next === 'end') return this.#end(now);
+    const loaded = this.#loaded;
+    if (loaded === null) {
+      return next === 'create' ? this.#create(state, now, life) : this.#nonce(state, now, life);
+    }
+    const { backend } = this.#c;
+    const { record, ids } = loaded;
+    if (next === 'regenerate') return this.#regenerate(state, loaded, now, life);
+    const expiresAt = slide(record, now, life);
+    if (next === 'update') {
+      const alive = await backend.update(ids.key, toDelta(state.changes, expiresAt, now), now);
+      // Destroyed or revoked while this request ran: never write it back. The cookie is left
+      // alone: a concurrent login may already have replaced it in the browser.
+      if (!alive) return NO_HEADERS;
+      return this.#cookie(
+        ids,
+        { ...record, data: state.data, lastSeenAt: now, expiresAt },
+        now,
+        life,
+      );
+    }
+    if (next === 'touch') {
+      if (!(await backend.touch(ids.key, expiresAt, now))) return NO_HEADERS;
+      return this.#cookie(ids, { ...record, lastSeenAt: now, expiresAt }, now, life);
+    }
+    return this.#cookie(ids, record, now, life); // only the re-issue is left
+  }
+
+  #ids(state: SessionState): Ids {
+    if (state.token !== null && state.key !== null) return { token: state.token, key: state.key };
+    const ids = this.#c.backend.issue();
+    state.token = ids.token;
+    state.key = ids.key;
+    return ids;
+  }
+
+  async #create(state: SessionState, now: number, life: Lifetime): Promise<CommitResult> {
+    // Never the nonce's token (an unknown id is never adopted); the CSRF tokens it bound stay valid.
+    const ids = this.#ids(state);
+    if (state.nonce !== null && own(state.data, CSRF) === undefined)
+      state.data[CSRF] = this.#c.ctx.csrfSecret(state.nonce);
+    const record: SessionRecord = {
+      data: state.data,
+      userId: state.userId,
+      ...newDeadlines(now, life),
+      meta: this.#meta(),
+    };
+    await this.#c.backend.create(ids.key, record);
+    this.#c.emit({ type: 'created', id: ids.key, userId: state.userId, at: now });
+    if (state.userChanged && state.userId !== null)
+      await this.#enforceMax(state.userId, ids.key, now);
+    return this.#cookie(ids, record, now, life);
+  }
+
+  /** A stateless CSRF token was handed out: the cookie that binds it, and no record. */
+  #nonce(state: SessionState, now: number, life: Lifetime): CommitResult {
+    const ids = this.#ids(state);
+    const empty: SessionRecord = { data: {}, userId: null, ...newDeadlines(now, life), meta: {} };
+    return this.#cookie(ids, empty, now, life);
+  }
+
+  async #regenerate(
+    state: SessionState,
+    loaded: Loaded,
+    now: number,
+    life: Lifetime,
+  ): Promise<CommitResult> {
+    const ids = this.#ids(state);
+    const delta = toDelta(state.changes, slide(loaded.record, now, life), now);
+    const record = await this.#c.backend.regenerate(
+      loaded.ids.key,
+      ids.key,
+      {
+        delta,
+        userId: state.userId,
+        loaded: { ...loaded.record, data: state.data },
+        exemptFrom: state.exemptFrom,
+      },
+      now,
+    );
+    if (record === null) {
+      // Logged out or revoked while this request ran: it ends anonymous. No cookie: the old one
+      // is dead, and a concurrent login may already have replaced it in the browser.
+      this.#refused('revoked', now, loaded.ids.key);
+      return NO_HEADERS;
+    }
+    this.#c.emit({
+      type: 'regenerated',
+      id: ids.key,
+      previousId: loaded.ids.key,
+      userId: state.userId,
+      at: now,
+    });
+    if (state.userChanged && state.userId !== null)
+      await this.#enforceMax(state.userId, ids.key, now);
+    return this.#cookie(ids, record, now, lifetimeOf(record.data, this.#c.ctx.life));
+  }
+
+  async #enforceMax(userId: string, keep: string, now: number): Promise<void> {
+    const ended = await this.#c.backend.enforceMax(userId, keep, this.#c.o.maxSessionsPerUser, now);
+    for (const id of ended)
+      this.#c.emit({ type: 'revoked', id, userId, reason: 'max-sessions', at: now });
+  }
+
+  async #end(now: number): Promise<CommitResult> {
+    const loaded = this.#loaded;
+    const state = this.#state;
+    if (loaded !== null && state !== null) {
+      const reason = state.destroyed || 'destroy';
+      await this.#c.backend.destroy(loaded.ids.key);
+      this.#c.emit({
+        type: 'destroyed',
+        id: loaded.ids.key,
+        userId: loaded.record.userId,
+        reason,
+        at: now,
+      });
+    }
+    return this.#clear();
+  }
+
+  #meta(): SessionMeta {
+    if (!this.#c.o.trackMeta || !this.#c.backend.keepsMeta) return {};
+    const { userAgent, ip } = this.#info;
+    return {
+      ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}),
+      ...(ip ? { ip } : {}),
+    };
+  }
+
+  #setCookie(value: string, maxAge: number | undefined): CommitResult {
+    const c = this.#c.o.cookie;
+    const secure = c.secure === 'auto' ? this.#info.secure === true : c.secure;
+    if (secure) this.#c.secureCookie(this.#info);
+    const header = serializeCookie(c.name, value, {
+      path: c.path,
+      domain: c.domain,
+      maxAge,
+      httpOnly: true,
+      secure,
+      sameSite: c.sameSite,
+      partitioned: c.partitioned,
+    });
+    const limit = this.#c.backend.cookieLimit;
+    if (header.length > limit) throw new CookieTooLargeError(header.length, limit);
+    return {
+      headers: [
+        ['set-cookie', header],
+        ['cache-control', 'no-store'],
+        ['vary', 'Cookie'],
+      ],
+    };
+  }
+
+  #cookie(ids: Ids, record: SessionRecord, now: number, life: Lifetime): CommitResult {
+    const loaded = this.#loaded;
+    const reuse = loaded !== null && loaded.ids.token === ids.token ? loaded.ids.value : null;
+    const value = this.#c.backend.cookieValue(ids, record, reuse);
+    return this.#setCookie(value, cookieMaxAge(record.expiresAt, now, life));
+  }
+
+  /**
+   * Expire the cookie (same name, path and domain) when this request ended the session. Only
+   * then: a dead cookie seen on another request may race a login that already replaced it.
+   */
+  #clear(): CommitResult {
+    return this.#hadCookie ? this.#setCookie(CLEAR, 0) : { headers: [] };
+  }
+}
+
+/** Whether the session holds something worth a record: a user, or data of the user's own. */
+function hasContent(state: SessionState): boolean {
+  if (state.userId !== null) return true;
+  for (const key of Object.keys(state.data)) {
+    if (key === LIFE) continue;
+    // Flash messages already read leave an empty list behind: that is not something to keep.
+    if (key === FLASH) {
+      const list = state.data[key];
+      if (Array.isArray(list) && list.length === 0) continue;
+    }
+    return true;
+  }
+  return false;
+}

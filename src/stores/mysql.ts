@@ -1,0 +1,534 @@
+import type { Pool, PoolOptions } from 'mysql2/promise';
+import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import type {
+  AtomicOp,
+  SessionDelta,
+  SessionRecord,
+  SessionStore,
+  StoredSession,
+} from '../store.ts';
+
+/**
+ * Options of {@link mysqlStore}. Give `pool` or `uri`.
+ *
+ * @example
+ * ```ts
+ * const options: MysqlStoreOptions = { pool: mysql.createPool({ uri: process.env.MYSQL_URL }) };
+ * ```
+ */
+export interface MysqlStoreOptions {
+  /** Your `mysql2/promise` pool (tessera will not end it). */
+  readonly pool?: Pool;
+  /** Or a connection URI (`mysql://user:pass@host:3306/db`); tessera then makes (and on `close()` ends) its own pool. */
+  readonly uri?: string;
+  /** Extra settings for the pool tessera makes from `uri`. */
+  readonly poolOptions?: Omit<PoolOptions, 'uri'>;
+  /** Table name, in the pool's database. Default `tessera_sessions`. */
+  readonly table?: string;
+  /** Create the table and its indexes when missing. Default `true`; `false` if you apply {@link mysqlSchema} yourself. */
+  readonly createTable?: boolean;
+  /**
+   * How long one statement may run on the server, in ms; the client gives up 1 s later. Default
+   * 2000. On MariaDB the server aborts (and rolls back) a statement past it, so a write that timed
+   * out never lands later; on MySQL only reads are bounded by the server (see docs/stores/mysql.md).
+   */
+  readonly statementTimeout?: number;
+  /** Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables. */
+  readonly sweepInterval?: number;
+  /** Rows deleted per purge statement, so no purge holds locks for long. Default 1000. */
+  readonly purgeBatch?: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * The schema version this release writes; a later release migrates from it.
+ *
+ * @example
+ * ```ts
+ * console.log(`tessera MySQL schema v${MYSQL_SCHEMA_VERSION}`);
+ * ```
+ */
+export const MYSQL_SCHEMA_VERSION = 1;
+
+/**
+ * The DDL, for teams that apply their schema by hand (`createTable: false`).
+ *
+ * @example
+ * ```ts
+ * console.log(mysqlSchema('tessera_sessions'));
+ * ```
+ */
+export function mysqlSchema(table = 'tessera_sessions'): string {
+  // Binary collations: keys are base64url (case matters) and user ids are compared exactly; the
+  // default case-insensitive collations would make two different keys one row.
+  // `data` is LONGTEXT checked as JSON (MariaDB's JSON type is exactly that): it keeps the
+  // text, so object keys come back in the order they were written.
+  return `CREATE TABLE IF NOT EXISTS \`${table}\` (
+  \`key\` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, -- SHA-256 of the token, base64url
+  data LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL CHECK (JSON_VALID(data)),
+  user_id TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, -- any length; indexed by its first 191 characters
+  created_at BIGINT NOT NULL,           -- epoch ms
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  absolute_expires_at BIGINT NOT NULL,
+  meta LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  INDEX \`${table}_expires_at\` (expires_at),
+  INDEX \`${table}_user_id\` (user_id(191))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT='tessera-session schema v${MYSQL_SCHEMA_VERSION}'`;
+}
+
+interface Row {
+  key: string;
+  data: string | SessionRecord['data'];
+  user_id: string | null;
+  created_at: string | number;
+  last_seen_at: string | number;
+  expires_at: string | number;
+  absolute_expires_at: string | number;
+  meta: string | SessionRecord['meta'];
+}
+
+const json = <T>(value: string | T): T =>
+  typeof value === 'string' ? (JSON.parse(value) as T) : value;
+
+function toRecord(row: Row): SessionRecord {
+  return {
+    data: json(row.data),
+    userId: row.user_id,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    meta: json(row.meta),
+  };
+}
+
+/** A JSON path to one top-level key, whatever characters it holds. */
+function pathOf(key: string): string {
+  return `$."${key.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+type Flavour = 'mariadb' | 'mysql';
+
+/**
+ * The SQL for one delta: an expression for the new `data`, given the current one as `data`, and
+ * its parameters (in order). Keys in `set`, `unset` and `ops` are disjoint (the contract), so every
+ * key's new value is computed from the row's current value in the same statement; several ops on
+ * one key nest, in order.
+ */
+function dataExpression(
+  delta: Pick<SessionDelta, 'set' | 'unset' | 'ops'>,
+  flavour: Flavour,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  let sql = 'data';
+  const unset = delta.unset ?? [];
+  if (unset.length > 0) {
+    sql = `JSON_REMOVE(${sql}, ${unset.map(() => '?').join(', ')})`;
+    params.push(...unset.map(pathOf));
+  }
+  const pairs: string[] = [];
+  const setKeys = Object.keys(delta.set ?? {});
+  if (setKeys.length > 0) {
+    // Each value travels as JSON text and is inserted as JSON (not as a string).
+    for (const key of setKeys) {
+      pairs.push(`?, JSON_EXTRACT(?, '$')`);
+      params.push(pathOf(key), JSON.stringify(delta.set![key]));
+    }
+  }
+  const byKey = new Map<string, AtomicOp[]>();
+  for (const op of delta.ops ?? []) byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
+  const opParams: unknown[] = [];
+  const replaces: string[] = [];
+  const replaceParams: unknown[] = [];
+  for (const [key, ops] of byKey) {
+    let value = 'JSON_EXTRACT(data, ?)';
+    let valueParams: unknown[] = [pathOf(key)];
+    for (const op of fold(ops)) {
+      if (op.op === 'push') {
+        value = `CASE WHEN JSON_TYPE(${value}) = 'ARRAY' THEN JSON_MERGE_PRESERVE(${value}, ?) ELSE JSON_EXTRACT(?, '$') END`;
+        const values = JSON.stringify(op.values);
+        valueParams = [...valueParams, ...valueParams, values, values];
+      } else if (op.op === 'increment') {
+        // A sum past the largest double is not written (the value stays): no store keeps what
+        // it cannot read back (conformance; guard added by the "stores" helper).
+        const cur = `CAST(JSON_EXTRACT(${value}, '$') AS DOUBLE)`;
+        value = `CASE WHEN JSON_TYPE(${value}) IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') THEN
+          CASE WHEN (? > 0 AND ${cur} > 1.7976931348623157e308 - ?) OR (? < 0 AND ${cur} < -1.7976931348623157e308 - ?)
+          THEN ${cur} ELSE ${cur} + ? END ELSE ? END`;
+        const v = valueParams;
+        valueParams = [...v, op.by, ...v, op.by, op.by, ...v, op.by, ...v, ...v, op.by, op.by];
+      } else {
+        // pull: keep the elements (in order) equal to none of the values, compared as JSON
+        // (key order inside objects does not matter).
+        const equal =
+          flavour === 'mariadb' ? 'JSON_EQUALS(e.v, p.w)' : 'e.v = p.w'; /* MySQL: JSON = JSON */
+        const aggregate =
+          flavour === 'mariadb'
+            ? `JSON_ARRAYAGG(JSON_EXTRACT(e.v, '$') ORDER BY e.ord)`
+            : `JSON_ARRAYAGG(e.v)`; // MySQL 8 has no ORDER BY here; JSON_TABLE yields document order
+        value = `CASE WHEN JSON_TYPE(${value}) = 'ARRAY' THEN COALESCE((SELECT ${aggregate}
+            FROM JSON_TABLE(${value}, '$[*]' COLUMNS (ord FOR ORDINALITY, v JSON PATH '$')) AS e
+            WHERE NOT EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (w JSON PATH '$')) AS p WHERE ${equal})), JSON_ARRAY())
+          ELSE ${value} END`;
+        valueParams = [...valueParams, ...valueParams, JSON.stringify(op.values), ...valueParams];
+      }
+    }
+    // A key whose ops are all pulls is only ever replaced: a pull on a missing key leaves it missing.
+    if (ops.every((op) => op.op === 'pull')) {
+      replaces.push(`?, ${value}`);
+      replaceParams.push(pathOf(key), ...valueParams);
+    } else {
+      pairs.push(`?, ${value}`);
+      opParams.push(pathOf(key), ...valueParams);
+    }
+  }
+  params.push(...opParams);
+  if (pairs.length > 0) sql = `JSON_SET(${sql}, ${pairs.join(', ')})`;
+  if (replaces.length > 0) {
+    sql = `JSON_REPLACE(${sql}, ${replaces.join(', ')})`;
+    params.push(...replaceParams);
+  }
+  return { sql, params };
+}
+
+/** Merge runs of the same op on one key (push+push is one push, increment+increment one sum), so the nested SQL stays small. */
+function fold(ops: readonly AtomicOp[]): AtomicOp[] {
+  const out: AtomicOp[] = [];
+  for (const op of ops) {
+    const last = out.at(-1);
+    if (last?.op === 'push' && op.op === 'push')
+      out[out.length - 1] = { ...last, values: [...last.values, ...op.values] };
+    else if (last?.op === 'pull' && op.op === 'pull')
+      out[out.length - 1] = { ...last, values: [...last.values, ...op.values] };
+    else if (
+      last?.op === 'increment' &&
+      op.op === 'increment' &&
+      Number.isFinite(last.by + op.by) // else applied one by one (each past-a-double sum is skipped)
+    )
+      out[out.length - 1] = { ...last, by: last.by + op.by };
+    else out.push(op);
+  }
+  return out;
+}
+
+/**
+ * A MySQL / MariaDB store on `mysql2`: JSON data, each delta applied in one `UPDATE` (`JSON_SET`,
+ * `JSON_REMOVE`, array append and pull, increment) under the row lock, so concurrent requests
+ * never lose each other's changes, and only while the row is alive, so a destroyed session is
+ * never written back.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2/promise';
+ * import { createSessions } from 'tessera-session';
+ * import { mysqlStore } from 'tessera-session/mysql';
+ *
+ * const pool = mysql.createPool({ uri: process.env.MYSQL_URL, connectTimeout: 5000 });
+ * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: mysqlStore({ pool }) });
+ * ```
+ */
+export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
+  regenerate: NonNullable<SessionStore['regenerate']>;
+  purgeExpired(now: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+} {
+  const {
+    pool: given,
+    uri,
+    poolOptions = {},
+    table = 'tessera_sessions',
+    createTable = true,
+    statementTimeout = 2000,
+    sweepInterval = 300_000,
+    purgeBatch = 1000,
+  } = options ?? {};
+  if ((given === undefined) === (uri === undefined)) {
+    throw new SessionConfigError(
+      `mysqlStore needs exactly one of { pool: mysql.createPool(…) } (from 'mysql2/promise') or { uri: 'mysql://…' }`,
+    );
+  }
+  if (!IDENTIFIER.test(table)) {
+    throw new SessionConfigError(
+      `mysqlStore: table ${JSON.stringify(table)} must be an SQL identifier (A-Z, a-z, 0-9, _; at most 63)`,
+    );
+  }
+  if (!Number.isInteger(statementTimeout) || statementTimeout < 100) {
+    throw new SessionConfigError(
+      `mysqlStore: statementTimeout must be a whole number of milliseconds, at least 100 (default 2000)`,
+    );
+  }
+  if (!Number.isInteger(purgeBatch) || purgeBatch < 1) {
+    throw new SessionConfigError(
+      `mysqlStore: purgeBatch must be a positive integer (default 1000)`,
+    );
+  }
+
+  let poolPromise: Promise<Pool> | null = given ? Promise.resolve(given) : null;
+  const getPool = () =>
+    (poolPromise ??= import('mysql2/promise').then(({ default: mysql }) => {
+      const pool = mysql.createPool({
+        // Bounded waits: a request gets an answer (or a 503) rather than hanging on a dead server.
+        connectTimeout: 5000,
+        connectionLimit: 10,
+        ...poolOptions,
+        uri: uri!,
+      });
+      // An idle connection dropping (server restart) is reported on the pool; without a listener
+      // it could crash the process. The pool replaces the connection by itself.
+      (pool as unknown as { pool: NodeJS.EventEmitter }).pool?.on?.('error', () => {});
+      return pool;
+    }));
+
+  const t = `\`${table}\``;
+  const columns =
+    '`key`, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
+  let flavour: Flavour = 'mariadb';
+  /** Bound one statement on the server: MariaDB aborts and rolls it back; MySQL bounds SELECTs only. */
+  const bounded = (sql: string) => {
+    if (flavour === 'mariadb')
+      return `SET STATEMENT max_statement_time = ${statementTimeout / 1000} FOR ${sql}`;
+    return sql.startsWith('SELECT')
+      ? `SELECT /*+ MAX_EXECUTION_TIME(${statementTimeout}) */${sql.slice('SELECT'.length)}`
+      : sql;
+  };
+
+  let ready: Promise<void> | null = null;
+  let maxPacket = Number.POSITIVE_INFINITY;
+  async function setUp(pool: Pool): Promise<void> {
+    const [rows] = await pool.query({
+      sql: 'SELECT VERSION() AS v, @@max_allowed_packet AS packet, @@sql_mode AS mode',
+      timeout: statementTimeout,
+    });
+    const server = (rows as { v: string; packet: number | string; mode: string }[])[0];
+    flavour = /mariadb/i.test(String(server?.v)) ? 'mariadb' : 'mysql';
+    maxPacket = Number(server?.packet) || Number.POSITIVE_INFINITY;
+    if (/NO_BACKSLASH_ESCAPES/.test(String(server?.mode))) {
+      // mysql2 escapes values with backslashes; under this mode they would not be escapes.
+      throw new SessionConfigError(
+        'mysqlStore: the server runs with sql_mode NO_BACKSLASH_ESCAPES, which mysql2 escaping does not support; remove it from sql_mode (or set it without it on the pool)',
+      );
+    }
+    // CREATE TABLE IF NOT EXISTS takes a metadata lock: processes starting together do not race.
+    if (createTable) await pool.query({ sql: mysqlSchema(table), timeout: 10_000 });
+  }
+
+  /** Run a statement; failures become ERR_SESSION_STORE_UNAVAILABLE, a dropped table is recreated once. */
+  async function run<R>(
+    what: string,
+    statement: string | (() => { sql: string; params: unknown[] }),
+    values: unknown[] = [],
+    idempotent = false,
+  ): Promise<R> {
+    try {
+      const pool = await getPool();
+      ready ??= setUp(pool).catch((err) => {
+        ready = null; // retried on the next call: the database may only be starting
+        throw err;
+      });
+      await ready;
+      // Built after set-up: the SQL depends on the server's flavour.
+      const { sql, params } =
+        typeof statement === 'string' ? { sql: statement, params: values } : statement();
+      // The client waits a second longer than the server, so the server's abort (which rolls the
+      // statement back) is what normally answers, not a client timeout on a statement that may land.
+      // A statement over max_allowed_packet would make the server drop the connection (and
+      // the pool hand that dead connection to the next request): refuse it before sending.
+      let bytes = sql.length;
+      for (const p of params) bytes += typeof p === 'string' ? Buffer.byteLength(p) * 2 : 24;
+      if (bytes > maxPacket) {
+        throw new SessionStoreError(
+          `mysql: ${what}: the statement (~${bytes} bytes) is over the server's max_allowed_packet (${maxPacket}); store less in the session or raise max_allowed_packet`,
+        );
+      }
+      const exec = async () =>
+        (await pool.query({ sql: bounded(sql), timeout: statementTimeout + 1000 }, params))[0] as R;
+      try {
+        return await exec();
+      } catch (err) {
+        // A pooled connection the server already closed (a restart, an idle timeout) fails its
+        // next statement at once; a read is safe to send again on a fresh connection.
+        if (idempotent && (err as { fatal?: boolean }).fatal) return await exec();
+        if (createTable && (err as { code?: string }).code === 'ER_NO_SUCH_TABLE') {
+          ready = setUp(pool);
+          await ready;
+          return await exec();
+        }
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof SessionError) throw err;
+      throw new SessionStoreError(`mysql: ${what} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  type Result = { affectedRows: number };
+  const purge = async (now: number) => {
+    let total = 0;
+    for (;;) {
+      const { affectedRows } = await run<Result>(
+        'purgeExpired',
+        `DELETE FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ${purgeBatch}`,
+        [now],
+      );
+      total += affectedRows;
+      if (affectedRows < purgeBatch) return total;
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  if (sweepInterval > 0) {
+    const schedule = () => {
+      timer = setTimeout(
+        () => {
+          purge(Date.now())
+            .catch(() => {}) // retried at the next interval
+            .finally(() => {
+              if (!closed) schedule();
+            });
+        },
+        sweepInterval * (0.9 + Math.random() * 0.2),
+      );
+      timer.unref();
+    };
+    schedule();
+  }
+
+  const select = `SELECT ${columns} FROM ${t}`;
+  return {
+    async get(key, now) {
+      const rows = await run<Row[]>(
+        'get',
+        `${select} WHERE \`key\` = ? AND expires_at > ?`,
+        [key, now],
+        true,
+      );
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+    async create(key, r) {
+      await run(
+        'create',
+        `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE data = VALUES(data), user_id = VALUES(user_id), created_at = VALUES(created_at),
+           last_seen_at = VALUES(last_seen_at), expires_at = VALUES(expires_at),
+           absolute_expires_at = VALUES(absolute_expires_at), meta = VALUES(meta)`,
+        [
+          key,
+          JSON.stringify(r.data),
+          r.userId,
+          r.createdAt,
+          r.lastSeenAt,
+          r.expiresAt,
+          r.absoluteExpiresAt,
+          JSON.stringify(r.meta),
+        ],
+      );
+    },
+    async update(key, delta, now) {
+      const { affectedRows } = await run<Result>('update', () => {
+        const data = dataExpression(delta, flavour);
+        return {
+          sql: `UPDATE ${t} SET data = ${data.sql}, expires_at = COALESCE(?, expires_at),
+                  last_seen_at = COALESCE(?, last_seen_at)
+                WHERE \`key\` = ? AND expires_at > ?`,
+          params: [...data.params, delta.expiresAt ?? null, delta.lastSeenAt ?? null, key, now],
+        };
+      });
+      // affectedRows counts matched rows, changed or not: mysql2 sets CLIENT_FOUND_ROWS by default.
+      return affectedRows > 0;
+    },
+    async regenerate(oldKey, newKey, { delta, userId }, now) {
+      // One statement: renaming the primary key moves the row, with the delta applied to its
+      // current value, only while it is alive. Nobody else knows newKey, so reading it after is safe.
+      const { affectedRows } = await run<Result>('regenerate', () => {
+        const data = dataExpression(delta, flavour);
+        return {
+          sql: `UPDATE ${t} SET data = ${data.sql}, \`key\` = ?, user_id = ?,
+                  expires_at = COALESCE(?, expires_at), last_seen_at = COALESCE(?, last_seen_at)
+                WHERE \`key\` = ? AND expires_at > ?`,
+          params: [
+            ...data.params,
+            newKey,
+            userId,
+            delta.expiresAt ?? null,
+            delta.lastSeenAt ?? null,
+            oldKey,
+            now,
+          ],
+        };
+      });
+      if (affectedRows === 0) return null;
+      const rows = await run<Row[]>('regenerate', `${select} WHERE \`key\` = ?`, [newKey]);
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+    async touch(key, expiresAt, lastSeenAt, now) {
+      const { affectedRows } = await run<Result>(
+        'touch',
+        `UPDATE ${t} SET expires_at = ?, last_seen_at = ? WHERE \`key\` = ? AND expires_at > ?`,
+        [expiresAt, lastSeenAt, key, now],
+      );
+      return affectedRows > 0;
+    },
+    async destroy(key) {
+      const { affectedRows } = await run<Result>('destroy', `DELETE FROM ${t} WHERE \`key\` = ?`, [
+        key,
+      ]);
+      return affectedRows > 0;
+    },
+    async listByUser(userId, now) {
+      const rows = await run<Row[]>(
+        'listByUser',
+        `${select} WHERE user_id = ? AND expires_at > ?`,
+        [userId, now],
+        true,
+      );
+      return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
+    },
+    async destroyByUser(userId, { except, keys } = {}) {
+      // MySQL has no DELETE … RETURNING: read the keys (index only, no record parsed), then delete
+      // exactly those in one statement. (Contract change by the "stores" helper: resolves keys.)
+      if (keys !== undefined && keys.length === 0) return [];
+      const only = keys ? ` AND \`key\` IN (${keys.map(() => '?').join(', ')})` : '';
+      // The statement depends on the server's flavour, known once set up.
+      if (ready === null) await run('destroyByUser', 'SELECT 1', [], true);
+      else await ready.catch(() => {});
+      if (flavour === 'mariadb') {
+        // MariaDB: one statement, the keys deleted come back with it (a session the user creates
+        // meanwhile is either deleted and listed, or untouched).
+        const rows = await run<{ key: string }[]>(
+          'destroyByUser',
+          `DELETE FROM ${t} WHERE user_id = ? AND \`key\` <> ?${only} RETURNING \`key\``,
+          [userId, except ?? '', ...(keys ?? [])],
+        );
+        return rows.map((row) => row.key);
+      }
+      const listed = await run<{ key: string }[]>(
+        'destroyByUser',
+        `SELECT \`key\` FROM ${t} WHERE user_id = ? AND \`key\` <> ?${only}`,
+        [userId, except ?? '', ...(keys ?? [])],
+        true,
+      );
+      const found = listed.map((row) => row.key);
+      if (found.length === 0) return [];
+      await run<Result>(
+        'destroyByUser',
+        `DELETE FROM ${t} WHERE user_id = ? AND \`key\` IN (${found.map(() => '?').join(', ')})`,
+        [userId, ...found],
+      );
+      return found;
+    },
+    purgeExpired: purge,
+    async ping() {
+      await run('ping', 'SELECT 1', [], true);
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      if (!given && poolPromise) await (await poolPromise).end();
+    },
+  };
+}

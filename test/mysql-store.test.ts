@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SessionRecord, SessionStore } from '../src/store.ts';
+import { mysqlSchema, mysqlStore } from '../src/stores/mysql.ts';
+import { storeConformance } from '../src/testing/index.ts';
+import { MYSQL_URL, serviceUnavailable } from './support/services.ts';
+import { tcpProxy } from './support/tcp-proxy.ts';
+
+const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2, connectTimeout: 3000 });
+const unavailable = await serviceUnavailable('MariaDB/MySQL', () => admin.query('SELECT 1'));
+// Each run gets its own table prefix; every table made is dropped at the end.
+const prefix = `tessera_test_${randomBytes(4).toString('hex')}`;
+const tables: string[] = [];
+const tableName = (what: string) => {
+  const name = `${prefix}_${what}`;
+  tables.push(name);
+  return name;
+};
+const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 8 });
+
+afterAll(async () => {
+  if (!unavailable)
+    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS \`${name}\``);
+  await admin.end();
+  await pool.end();
+});
+
+const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): SessionRecord => ({
+  data,
+  userId: null,
+  createdAt: now,
+  lastSeenAt: now,
+  expiresAt: now + ttl,
+  absoluteExpiresAt: now + 10 * ttl,
+  meta: { userAgent: 'test' },
+});
+
+describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
+  const conformanceTable = tableName('conformance');
+  describe('conformance', () => {
+    for (const c of storeConformance({
+      makeStore: () => mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 }),
+    })) {
+      it(c.name, c.run);
+    }
+  });
+
+  it('keeps hashed keys case-sensitively, JSON text in key order, and both indexes', async () => {
+    const table = tableName('shape');
+    const store = mysqlStore({ pool, table, sweepInterval: 0 });
+    const now = Date.now();
+    // Two keys that a case-insensitive collation would make one row.
+    await store.create('AbC', record(now, { z: 1, a: 2, m: { y: 1, b: 2 } }));
+    await store.create('abc', record(now, { other: true }));
+    expect((await store.get('AbC', now))?.data).toEqual({ z: 1, a: 2, m: { y: 1, b: 2 } });
+    expect(Object.keys((await store.get('AbC', now))!.data)).toEqual(['z', 'a', 'm']);
+    expect((await store.get('abc', now))?.data).toEqual({ other: true });
+    const [idx] = await admin.query(
+      `SELECT DISTINCT index_name AS name FROM information_schema.statistics
+       WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1`,
+      [table],
+    );
+    expect((idx as { name: string }[]).map((r) => r.name)).toEqual([
+      'PRIMARY',
+      `${table}_expires_at`,
+      `${table}_user_id`,
+    ]);
+  });
+
+  it('keys with quotes, backslashes, dots, dollars and unicode are plain keys in the delta', async () => {
+    const store = mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 });
+    const now = Date.now();
+    const odd = {
+      'a"b': 1,
+      $x: 2,
+      "it's": 3,
+      'a.b': 4,
+      'back\\slash': 5,
+      日本: 6,
+      '[0]': 7,
+      '*': 8,
+    };
+    await store.create('quoted', record(now, odd));
+    expect(
+      await store.update(
+        'quoted',
+        {
+          set: { 'a"b': 10, 'back\\slash': { deep: 'x' } },
+          unset: ['$x', '*'],
+          ops: [
+            { op: 'push', key: "it's", values: [5] },
+            { op: 'increment', key: '日本', by: 1 },
+            { op: 'pull', key: '[0]', values: [7] },
+          ],
+        },
+        now,
+      ),
+    ).toBe(true);
+    expect((await store.get('quoted', now))?.data).toEqual({
+      'a"b': 10,
+      "it's": [5],
+      'a.b': 4,
+      'back\\slash': { deep: 'x' },
+      日本: 7,
+      '[0]': 7,
+    });
+  });
+
+  it('pull compares as JSON: objects match whatever their key order', async () => {
+    const store = mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('pull-json', record(now, { l: [{ a: 1, b: 2 }, { a: 2 }, 'x', 1.5] }));
+    await store.update(
+      'pull-json',
+      { ops: [{ op: 'pull', key: 'l', values: [{ b: 2, a: 1 }, 1.5] }] },
+      now,
+    );
+    expect((await store.get('pull-json', now))?.data['l']).toEqual([{ a: 2 }, 'x']);
+    await store.update(
+      'pull-json',
+      { ops: [{ op: 'pull', key: 'l', values: [{ a: 2 }, 'x'] }] },
+      now,
+    );
+    expect((await store.get('pull-json', now))?.data['l']).toEqual([]);
+  });
+
+  it('several ops on one key apply in order, in one statement', async () => {
+    const store = mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('ops-order', record(now, { l: ['a'], n: 1.5 }));
+    await store.update(
+      'ops-order',
+      {
+        ops: [
+          { op: 'push', key: 'l', values: ['b', 'c'] },
+          { op: 'pull', key: 'l', values: ['a'] },
+          { op: 'push', key: 'l', values: ['a'] },
+          { op: 'increment', key: 'n', by: 0.25 },
+          { op: 'increment', key: 'n', by: 2 },
+        ],
+      },
+      now,
+    );
+    const data = (await store.get('ops-order', now))?.data;
+    expect(data?.['l']).toEqual(['b', 'c', 'a']);
+    expect(data?.['n']).toBe(3.75);
+  });
+
+  it('regenerate moves a live record in one statement and refuses a dead one', async () => {
+    const store = mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('regen-old', record(now, { cart: ['a'] }));
+    await store.update('regen-old', { ops: [{ op: 'push', key: 'cart', values: ['b'] }] }, now);
+    const moved = await store.regenerate(
+      'regen-old',
+      'regen-new',
+      {
+        delta: { ops: [{ op: 'push', key: 'cart', values: ['c'] }], set: { lang: 'fr' } },
+        userId: 'u-regen',
+      },
+      now,
+    );
+    expect(moved?.data).toEqual({ cart: ['a', 'b', 'c'], lang: 'fr' });
+    expect(moved?.userId).toBe('u-regen');
+    expect(await store.get('regen-old', now)).toBeNull();
+    expect((await store.listByUser('u-regen', now)).map((s) => s.key)).toEqual(['regen-new']);
+    expect(
+      await store.regenerate('regen-old', 'regen-again', { delta: {}, userId: null }, now),
+    ).toBeNull();
+    expect(await store.get('regen-again', now)).toBeNull();
+  });
+
+  it('purgeExpired deletes expired rows only, in batches (10k rows, injected clock)', async () => {
+    const table = tableName('purge');
+    const store = mysqlStore({ pool, table, sweepInterval: 0, purgeBatch: 700 });
+    const now = Date.now();
+    await store.ping();
+    await admin.query(
+      `INSERT INTO \`${table}\` SELECT CONCAT('k', seq), '{}', NULL, ?, ?,
+         IF(seq % 2 = 0, ? + 1000, ? + 3600000), ? + 7200000, '{}' FROM seq_1_to_10000`,
+      [now, now, now, now, now],
+    );
+    expect(await store.purgeExpired(now + 2000)).toBe(5000);
+    const [left] = await admin.query(`SELECT COUNT(*) AS n FROM \`${table}\``);
+    expect(Number((left as { n: number }[])[0]!.n)).toBe(5000);
+  });
+
+  it('a dropped table is recreated on the next call', async () => {
+    const table = tableName('drop');
+    const store = mysqlStore({ pool, table, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('k', record(now, { a: 1 }));
+    await admin.query(`DROP TABLE \`${table}\``);
+    expect(await store.get('k', now)).toBeNull();
+    await store.create('k', record(now, { a: 2 }));
+    expect((await store.get('k', now))?.data).toEqual({ a: 2 });
+  });
+
+  it('without createTable a missing table is ERR_SESSION_STORE_UNAVAILABLE with the cause', async () => {
+    const store = mysqlStore({
+      pool,
+      table: tableName('never'),
+      createTable: false,
+      sweepInterval: 0,
+    });
+    await expect(store.get('k', Date.now())).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      cause: expect.objectContaining({ code: 'ER_NO_SUCH_TABLE' }),
+    });
+  });
+
+  it('mysqlSchema is the DDL the store applies', async () => {
+    const table = tableName('manual');
+    await admin.query(mysqlSchema(table));
+    const store = mysqlStore({ pool, table, createTable: false, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('k', record(now, { a: 1 }));
+    expect((await store.get('k', now))?.data).toEqual({ a: 1 });
+  });
+
+  it('a write blocked past statementTimeout is aborted by the server and never lands later', async () => {
+    const table = tableName('timeout');
+    const store = mysqlStore({ pool, table, sweepInterval: 0, statementTimeout: 300 });
+    const now = Date.now();
+    await store.create('locked', record(now, { v: 'before' }));
+    // Another connection holds the row lock (as a long transaction would).
+    const holder = await admin.getConnection();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT * FROM \`${table}\` WHERE \`key\` = 'locked' FOR UPDATE`);
+    await expect(store.update('locked', { set: { v: 'late' } }, now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      cause: expect.objectContaining({ errno: 1969 }), // ER_STATEMENT_TIMEOUT: the server gave up
+    });
+    await holder.query('COMMIT');
+    holder.release();
+    // The lock is free now: had the write been left queued on the server, it would land here.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await store.get('locked', now))?.data).toEqual({ v: 'before' });
+    expect(await store.update('locked', { set: { v: 'after' } }, now)).toBe(true);
+  });
+
+  it('a record over the server’s max_allowed_packet fails, writes nothing, and the pool goes on', async () => {
+    const store = mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 });
+    const [rows] = await admin.query('SELECT @@max_allowed_packet AS m');
+    const max = Number((rows as { m: number }[])[0]!.m);
+    const now = Date.now();
+    await expect(
+      store.create('huge', record(now, { x: 'x'.repeat(max + 1) })),
+    ).rejects.toMatchObject({ code: 'ERR_SESSION_STORE_UNAVAILABLE' });
+    expect(await store.get('huge', now)).toBeNull();
+    await store.create('small', record(now, { x: 1 }));
+    expect((await store.get('small', now))?.data).toEqual({ x: 1 });
+  });
+
+  it('user ids longer than the index prefix are kept and listed exactly', async () => {
+    const store = mysqlStore({ pool, table: conformanceTable, sweepInterval: 0 });
+    const now = Date.now();
+    const long = 'u'.repeat(300);
+    await store.create('long-a', { ...record(now), userId: `${long}a` });
+    await store.create('long-b', { ...record(now), userId: `${long}b` });
+    expect((await store.listByUser(`${long}a`, now)).map((s) => s.key)).toEqual(['long-a']);
+    expect(await store.destroyByUser(`${long}b`)).toEqual(['long-b']);
+    expect(await store.get('long-a', now)).not.toBeNull();
+  });
+
+  it('an unreachable server fails within the connection timeout with the typed error', async () => {
+    const store = mysqlStore({
+      uri: 'mysql://root@127.0.0.1:1/test',
+      poolOptions: { connectTimeout: 1000 },
+      sweepInterval: 0,
+    });
+    await expect(store.get('k', Date.now())).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    await store.close();
+  });
+
+  it('the network to MariaDB drops mid-test: typed errors, then recovery without a restart', async () => {
+    const url = new URL(MYSQL_URL);
+    const proxy = await tcpProxy(Number(url.port || 3306));
+    url.port = String(proxy.port);
+    const table = tableName('outage');
+    const store: SessionStore & { close(): Promise<void> } = mysqlStore({
+      uri: url.href,
+      table,
+      poolOptions: { connectTimeout: 1000 },
+      statementTimeout: 500,
+      sweepInterval: 0,
+    });
+    const now = Date.now();
+    await store.create('outage', record(now, { before: true }));
+    await proxy.cut();
+    await expect(store.get('outage', now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    await expect(store.update('outage', { set: { during: true } }, now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+    });
+    await proxy.restore();
+    let back = null;
+    for (let i = 0; i < 20 && !back; i++) back = await store.get('outage', now).catch(() => null);
+    expect(back?.data).toEqual({ before: true }); // nothing lost, nothing half-written
+    expect(await store.update('outage', { set: { after: true } }, now)).toBe(true);
+    await store.close();
+    await proxy.close();
+  });
+
+  it('bad options are ERR_SESSION_CONFIG at construction', () => {
+    expect(() => mysqlStore({} as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
+    expect(() => mysqlStore({ pool, table: 'sessions; DROP' })).toThrow(/SQL identifier/);
+    expect(() => mysqlStore({ pool, statementTimeout: 0 })).toThrow(/statementTimeout/);
+  });
+});
