@@ -14,6 +14,7 @@ export {
   SessionConfigError,
   SessionError,
   type SessionErrorCode,
+  SessionOutcomeUnknownError,
   SessionStateError,
   SessionStoreError,
 } from './errors.ts';
