@@ -147,6 +147,27 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
   const userKey = (userId: string) =>
     `${prefix}u:{${createHash('sha256').update(userId).digest('base64url').slice(0, 22)}}`;
 
+  // With `enableOfflineQueue: false`, a command sent before the connection is ready fails at once
+  // ("Stream isn't writeable"): the first health check or request right after `new Redis()`
+  // would fail. Such calls wait for 'ready' instead (bounded by commandTimeout, as every call).
+  let readyWait: Promise<void> | null = null;
+  function untilReady(): Promise<void> | null {
+    const c = client as unknown as {
+      status: string;
+      options: { enableOfflineQueue?: boolean };
+      connect(): Promise<void>;
+    };
+    if (c.status === 'ready' || c.status === 'end' || c.options.enableOfflineQueue !== false)
+      return null;
+    if (c.status === 'wait') c.connect().catch(() => {}); // lazyConnect: nothing else would connect
+    return (readyWait ??= new Promise<void>((resolve) => {
+      client.once('ready', () => {
+        readyWait = null;
+        resolve();
+      });
+    }));
+  }
+
   /** Store calls that change something: a timed-out one may still be applied later. */
   const WRITES = new Set(['create', 'update', 'regenerate', 'touch', 'destroy', 'destroyByUser']);
 
@@ -154,8 +175,9 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     try {
+      const waiting = untilReady();
       return await Promise.race([
-        body(),
+        waiting ? waiting.then(body) : body(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             timedOut = true;
