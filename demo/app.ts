@@ -320,9 +320,9 @@ export async function createDemoApp(config: DemoConfig, cwd = process.cwd()): Pr
       const n = await sessions.revokeUserSessions(user.id, { except: s.id });
       s.flash('success', `Signed out ${n} other session${n === 1 ? '' : 's'}.`);
     } else {
-      // A sealed cookie cannot be spared by id: revoke all, and give this browser a new session.
-      await sessions.revokeUserSessions(user.id);
-      s.regenerate();
+      // A sealed cookie cannot be spared by id (a thief's copy has the same id): pass the session
+      // itself; it is regenerated at commit and is the only one that outlives the revocation.
+      await sessions.revokeUserSessions(user.id, { except: s });
       s.flash('success', 'Signed out every other session.');
     }
     return c.redirect('/sessions', 303);

@@ -135,3 +135,37 @@ export class SessionStateError extends SessionError {
     super('ERR_SESSION_STATE', message, 500);
   }
 }
+
+/**
+ * Every error tessera throws on purpose, as a union that narrows on `code`: in
+ * `switch (err.code)` each case reaches its subclass's own fields.
+ *
+ * @example
+ * ```ts
+ * function status(err: AnySessionError): number {
+ *   switch (err.code) {
+ *     case 'ERR_SESSION_COOKIE_TOO_LARGE': console.warn(err.size, err.limit); return 500; // typed fields
+ *     case 'ERR_SESSION_STORE_UNAVAILABLE': return 503;
+ *     default: return err.status;
+ *   }
+ * }
+ * ```
+ */
+export type AnySessionError =
+  | (SessionConfigError & { readonly code: 'ERR_SESSION_CONFIG' })
+  | (SessionStoreError & { readonly code: 'ERR_SESSION_STORE_UNAVAILABLE' })
+  | (CookieTooLargeError & { readonly code: 'ERR_SESSION_COOKIE_TOO_LARGE' })
+  | (CsrfError & { readonly code: 'ERR_SESSION_CSRF' })
+  | (SessionStateError & { readonly code: 'ERR_SESSION_STATE' });
+
+/**
+ * Is `err` one of tessera's errors? Narrows to {@link AnySessionError}, so `err.code` switches.
+ *
+ * @example
+ * ```ts
+ * if (isSessionError(err) && err.code === 'ERR_SESSION_COOKIE_TOO_LARGE') console.log(err.size);
+ * ```
+ */
+export function isSessionError(err: unknown): err is AnySessionError {
+  return err instanceof SessionError;
+}

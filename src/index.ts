@@ -9,8 +9,10 @@
  * @module
  */
 export {
+  type AnySessionError,
   CookieTooLargeError,
   CsrfError,
+  isSessionError,
   SessionConfigError,
   SessionError,
   type SessionErrorCode,

@@ -1,9 +1,15 @@
 /** Framework-specific edges of the Express and Fastify adapters, over real HTTP. */
+
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { csrfProtection, sessionErrors, sessionMiddleware } from '../src/adapters/express.ts';
-import { tesseraSessions } from '../src/adapters/fastify.ts';
+import { sessionPlugin } from '../src/adapters/fastify.ts';
+import * as tHono from '../src/adapters/hono.ts';
+import { checkCsrf, withSessions } from '../src/adapters/node.ts';
 import { createSessions } from '../src/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { Browser, listen } from './support/http.ts';
@@ -78,22 +84,24 @@ describe('tessera-session/express', () => {
     expect(r.body).not.toContain('saved');
   });
 
-  it('sessionMiddleware without sessions is refused at start-up', () => {
-    expect(() => sessionMiddleware(undefined as never)).toThrow(TypeError);
+  it('sessionMiddleware without sessions is refused at start-up with ERR_SESSION_CONFIG', () => {
+    expect(() => sessionMiddleware(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
   });
 });
 
 describe('tessera-session/fastify', () => {
   it('registering without { sessions } fails at start-up with ERR_SESSION_CONFIG', async () => {
     const app = Fastify();
-    await expect(app.register(tesseraSessions, {} as never).ready()).rejects.toMatchObject({
+    await expect(app.register(sessionPlugin, {} as never).ready()).rejects.toMatchObject({
       code: 'ERR_SESSION_CONFIG',
     });
   });
 
   it('works through fastify.inject too (no socket), and a reply.redirect carries the cookie', async () => {
     const app = Fastify();
-    await app.register(tesseraSessions, { sessions: sessions() });
+    await app.register(sessionPlugin, { sessions: sessions() });
     app.post('/go', async (request, reply) => {
       (await request.session()).push('likes' as never, 'x' as never);
       return reply.redirect('/done', 303);
@@ -102,5 +110,65 @@ describe('tessera-session/fastify', () => {
     expect(r.statusCode).toBe(303);
     expect(String(r.headers['set-cookie'])).toMatch(/^sid=/);
     await app.close();
+  });
+});
+
+describe('trustProxy is set once, on the session layer, and the CSRF check uses the same facts', () => {
+  const proxied = {
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'public.example',
+    origin: 'https://public.example',
+  };
+
+  async function nodeServer(trustProxy: boolean) {
+    const server = await listen(
+      withSessions(
+        sessions(),
+        async (req, res, load) => {
+          const s = await load();
+          if (req.method === 'POST') {
+            checkCsrf(req, s);
+            s.push('likes', 'x');
+          }
+          res.end(JSON.stringify({ token: s.csrfToken() }));
+        },
+        { trustProxy, onError: () => {} },
+      ),
+    );
+    closers.push(server.close);
+    return server.url;
+  }
+
+  async function honoServer(trustProxy: boolean) {
+    const app = new Hono<tHono.SessionEnv<{ likes: string[] }>>();
+    app.use(tHono.sessionMiddleware(sessions(), { trustProxy }));
+    app.use(tHono.csrfProtection());
+    app.get('/', async (c) => c.json({ token: (await c.var.session()).csrfToken() }));
+    app.post('/', async (c) => {
+      (await c.var.session()).push('likes', 'x');
+      return c.json({ ok: true });
+    });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it.each([
+    ['node:http', nodeServer],
+    ['hono', honoServer],
+  ])('%s: the proxied origin is this app only with trustProxy', async (_name, server) => {
+    for (const trustProxy of [true, false]) {
+      const browser = new Browser(await server(trustProxy));
+      const { token } = (await browser.get('/')).json<{ token: string }>();
+      const r = await browser.post('/', undefined, { ...proxied, 'x-csrf-token': token });
+      expect(r.status, `trustProxy: ${trustProxy}`).toBe(trustProxy ? 200 : 403);
+    }
   });
 });

@@ -54,7 +54,7 @@ const adapters: Array<[string, AppFactory]> = [
   ['express', expressApp(false)],
   ['fastify', fastifyApp(false)],
   ['hono', honoApp(false)],
-  ['fetch', fetchApp],
+  ['fetch', fetchApp(false)],
 ];
 
 describe.each(adapters)('%s', (_name, factory) => {
@@ -258,6 +258,7 @@ const guarded: Array<[string, AppFactory]> = [
   ['express', expressApp(true)],
   ['fastify', fastifyApp(true)],
   ['hono', honoApp(true)],
+  ['fetch', fetchApp(true)],
 ];
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -313,6 +314,30 @@ describe.each(guarded)('%s CSRF guard', (_name, factory) => {
     const same = await browser.post('/likes?item=ok', undefined, { ...headers, origin: url });
     expect(same.status).toBe(200);
     expect((await state(browser)).likes).toEqual(['ok']);
+  });
+
+  it('with neither Origin nor Sec-Fetch-Site, a foreign Referer is refused even with a valid token (OWASP)', async () => {
+    const { browser, url } = await start(factory);
+    const { token } = await state(browser);
+    const headers = { 'x-csrf-token': token };
+    for (const referer of ['https://evil.example/page', `${url}.evil.example/`, 'not a url']) {
+      const r = await browser.post('/likes?item=x', undefined, { ...headers, referer });
+      expect(r.status, referer).toBe(403);
+      expect(r.body).toContain('ERR_SESSION_CSRF');
+    }
+    const own = await browser.post('/likes?item=ok', undefined, {
+      ...headers,
+      referer: `${url}/form`,
+    });
+    expect(own.status).toBe(200);
+    // Origin decides when present: a same-origin Origin with a stale foreign Referer passes.
+    const both = await browser.post('/likes?item=ok2', undefined, {
+      ...headers,
+      origin: url,
+      referer: 'https://evil.example/',
+    });
+    expect(both.status).toBe(200);
+    expect((await state(browser)).likes).toEqual(['ok', 'ok2']);
   });
 
   it('safe methods need no token', async () => {

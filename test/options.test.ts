@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/lib/duration.ts';
 import { defaults } from '../src/options.ts';
 import { createSessions } from '../src/sessions.ts';
@@ -123,5 +124,95 @@ describe('values that JSON cannot carry are refused at the call', () => {
   it('reserved keys', async () => {
     const s = await createSessions({ secrets, store }).request({}).session();
     expect(() => s.set('$flash', 1)).toThrow(/reserved/);
+  });
+});
+
+describe('options other libraries take are refused with the tessera equivalent', () => {
+  it.each([
+    [{ secret: 'x' }, /unknown option secret: use secrets: \[secret\]/],
+    [{ resave: false }, /unknown option resave: .*only what a request changed/],
+    [{ saveUninitialized: false }, /unknown option saveUninitialized: .*only once it holds data/],
+    [{ rolling: true }, /unknown option rolling: .*slides by itself/],
+    [{ name: 'connect.sid' }, /unknown option name: use cookie: \{ name \}/],
+    [{ cookie: { maxAge: 1000 } }, /unknown option cookie\.maxAge: use idleTimeout/],
+    [{ cookie: { httpOnly: false } }, /unknown option cookie\.httpOnly: .*always HttpOnly/],
+    [{ idleTimout: '1h' }, /unknown option idleTimout: the options are: secrets, store/],
+  ])('%o', (options, message) => {
+    const err = configError(options);
+    expect(err.code).toBe('ERR_SESSION_CONFIG');
+    expect(err.message).toMatch(message);
+  });
+
+  it('an undefined secret (an unset environment variable) says so', () => {
+    const err = configError({ secrets: [process.env['TESSERA_NO_SUCH_VARIABLE']] });
+    expect(err.code).toBe('ERR_SESSION_CONFIG');
+    expect(err.message).toMatch(/secrets is undefined: is the environment variable .* set\?/);
+    expect(configError({ secrets: undefined }).message).toMatch(/secrets is undefined/);
+  });
+});
+
+describe('weak secrets', () => {
+  const env = process.env['NODE_ENV'];
+  afterEach(() => {
+    process.env['NODE_ENV'] = env;
+  });
+
+  it.each([
+    ['one character repeated', 'a'.repeat(32), /one character repeated/],
+    ['few distinct bytes', 'abcabcabcabcabcabcabcabcabcabcab', /only 3 distinct bytes/],
+    [
+      "the README's sample",
+      'development-only-secret-0123456789abcdef',
+      /sample secret from the docs/,
+    ],
+  ])('%s: refused in production with how to make one', (_name, secret, reason) => {
+    process.env['NODE_ENV'] = 'production';
+    const err = configError({ secrets: [secret] });
+    expect(err.code).toBe('ERR_SESSION_CONFIG');
+    expect(err.message).toMatch(reason);
+    expect(err.message).toMatch(/generate one with: node -p/);
+  });
+
+  it('outside production a weak secret is a warning, once, through the logger', () => {
+    process.env['NODE_ENV'] = 'development';
+    const warnings: string[] = [];
+    const logger = { error() {}, info() {}, debug() {}, warn: (m: string) => warnings.push(m) };
+    createSessions({ secrets: ['a'.repeat(32)], store, logger });
+    expect(warnings).toEqual([
+      expect.stringMatching(/secrets\[0\] is weak: it is one character repeated/),
+    ]);
+  });
+
+  it('a random secret passes in production', () => {
+    process.env['NODE_ENV'] = 'production';
+    expect(() =>
+      createSessions({ secrets: [randomBytes(32).toString('base64url')], store }),
+    ).not.toThrow();
+    expect(() =>
+      createSessions({ secrets: [randomBytes(32).toString('hex')], store }),
+    ).not.toThrow();
+  });
+});
+
+describe('cookie prefixes are checked case-insensitively (as browsers match them)', () => {
+  it.each([
+    [{ name: '__host-sid', secure: false }],
+    [{ name: '__HOST-sid', path: '/app' }],
+    [{ name: '__secure-sid', secure: false }],
+  ])('%o', (cookie) => {
+    expect(configError({ cookie }).message).toMatch(/__Host-|__Secure-/);
+  });
+});
+
+describe('sessions.options holds nothing secret', () => {
+  it('no secrets, keys or store; frozen', () => {
+    const sessions = createSessions({ secrets, store });
+    const seen = JSON.stringify(sessions.options);
+    expect(seen).not.toContain(secrets[0]);
+    for (const field of ['secrets', 'keys', 'store', 'logger', 'now'])
+      expect(Object.hasOwn(sessions.options, field)).toBe(false);
+    expect(Object.isFrozen(sessions.options)).toBe(true);
+    expect(Object.isFrozen(sessions.options.cookie)).toBe(true);
+    expect(sessions.options.cookie.name).toBe('sid');
   });
 });

@@ -6,8 +6,13 @@
  * every cookie into an object. `test/cookie.test.ts` checks it against `cookie` as an oracle.
  */
 
-/** Most same-named cookies tried (a browser may send one per matching path or domain). */
-const MAX_CANDIDATES = 4;
+/**
+ * Most same-named cookies read from one header. A sibling subdomain can plant junk cookies of the
+ * session's name ahead of the real one; browsers keep at most 180 cookies per domain (Chromium;
+ * Firefox 150), so 200 candidates always reach the real cookie. Junk costs a length check or one
+ * HMAC each; only cookies that verify cost a store read (at most 4 per request).
+ */
+export const MAX_CANDIDATES = 200;
 
 /**
  * The values of every cookie called `name` in a `Cookie` header, in header order (browsers
