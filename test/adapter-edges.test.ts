@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
+import express4 from 'express4';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +89,46 @@ describe('tessera-session/express', () => {
     expect(() => sessionMiddleware(undefined as never)).toThrow(
       expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
     );
+  });
+});
+
+describe('tessera-session/express on Express 4', () => {
+  it('a same-origin form POST (host with a port) passes csrfProtection, and nothing is deprecated', async () => {
+    const deprecations: unknown[] = [];
+    const onDeprecation = (err: unknown) => deprecations.push(err);
+    // depd (Express's deprecation messages) emits here instead of printing when listened to.
+    process.on('deprecation' as never, onDeprecation);
+    try {
+      const app = (express4 as unknown as typeof express)();
+      app.use(sessionMiddleware(sessions()));
+      app.use(csrfProtection());
+      app.get('/', async (req, res) => {
+        res.json({ token: (await req.session()).csrfToken() });
+      });
+      app.post('/likes', async (req, res) => {
+        const s = await req.session();
+        s.push('likes' as never, String(req.body.item) as never);
+        res.redirect(303, '/');
+      });
+      app.use(sessionErrors());
+      const server = await listen(app);
+      closers.push(server.close);
+      const browser = new Browser(server.url);
+      const { token } = (await browser.get('/')).json<{ token: string }>();
+      const r = await browser.post('/likes', `item=tea&_csrf=${encodeURIComponent(token)}`, {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: server.url,
+      });
+      expect(r.status).toBe(303);
+      const evil = await browser.post('/likes', `item=x&_csrf=${encodeURIComponent(token)}`, {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'http://127.0.0.1:1',
+      });
+      expect(evil.status).toBe(403);
+      expect(deprecations).toEqual([]);
+    } finally {
+      process.off('deprecation' as never, onDeprecation);
+    }
   });
 });
 

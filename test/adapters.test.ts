@@ -11,6 +11,7 @@ import { memoryStore } from '../src/stores/memory.ts';
 import {
   type AppFactory,
   type Data,
+  express4,
   expressApp,
   fastifyApp,
   fetchApp,
@@ -52,6 +53,7 @@ const cookieValue = (b: Browser) => b.jar.get('sid')!;
 const adapters: Array<[string, AppFactory]> = [
   ['node:http', nodeApp(false)],
   ['express', expressApp(false)],
+  ['express 4', express4(false)],
   ['fastify', fastifyApp(false)],
   ['hono', honoApp(false)],
   ['fetch', fetchApp(false)],
@@ -237,7 +239,7 @@ describe.each(adapters)('%s: nothing a handler does escapes into the process', (
 });
 
 /** Adapters whose handlers write a body in parts through the response object. */
-const streaming = adapters.filter(([name]) => name === 'node:http' || name === 'express');
+const streaming = adapters.filter(([name]) => name === 'node:http' || name.startsWith('express'));
 
 describe.each(streaming)('%s: a throw after res.write', (name, factory) => {
   it("a throw after res.write is that request's error, and the next request is served", async () => {
@@ -256,6 +258,7 @@ describe.each(streaming)('%s: a throw after res.write', (name, factory) => {
 const guarded: Array<[string, AppFactory]> = [
   ['node:http', nodeApp(true)],
   ['express', expressApp(true)],
+  ['express 4', express4(true)],
   ['fastify', fastifyApp(true)],
   ['hono', honoApp(true)],
   ['fetch', fetchApp(true)],

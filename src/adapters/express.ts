@@ -24,7 +24,7 @@ declare global {
 }
 
 /**
- * Express middleware (Express 5): `req.session()` loads the session on first call. The store
+ * Express middleware (Express 4.21+ and 5): `req.session()` loads the session on first call. The store
  * write completes before the response head is sent; a store failure is passed to Express's
  * error handling as a `SessionStoreError` (status 503), with the handler's headers dropped. A
  * response with a 5xx status commits nothing: a handler that failed half-way saves nothing.

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
 import { serve } from '@hono/node-server';
 import express from 'express';
+import express4Framework from 'express4';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import * as tExpress from '../../src/adapters/express.ts';
@@ -161,53 +162,95 @@ export function nodeApp(csrf: boolean): AppFactory {
     );
 }
 
-export function expressApp(csrf: boolean): AppFactory {
+/** Express 5 (`express`) or Express 4 (`express4`, an alias dev dependency): one app for both. */
+export function expressApp(csrf: boolean, framework: typeof express = express): AppFactory {
   return async (sessions, hooks) => {
-    const app = express();
-    app.use(express.urlencoded());
+    const app = framework();
+    // Express 4 does not catch a rejected async handler (Express 5 does): pass it to next(),
+    // as every Express 4 app must.
+    const caught =
+      (fn: (req: express.Request, res: express.Response) => Promise<unknown>) =>
+      (req: express.Request, res: express.Response, next: express.NextFunction) =>
+        void fn(req, res).catch(next);
+    // extended: false is body-parser's default; saying it keeps Express 4 from printing a
+    // deprecation about the option's absence.
+    app.use(framework.urlencoded({ extended: false }));
     app.use(tExpress.sessionMiddleware(sessions));
     if (csrf) app.use(tExpress.csrfProtection());
     const load = (req: express.Request) => req.session as unknown as Load;
     app.get('/idle', (_req, res) => {
       res.send('idle');
     });
-    app.get('/state', async (req, res) => {
-      res.json(await routes.state(load(req)));
-    });
-    app.post('/views', async (req, res) => {
-      res.json(await routes.views(load(req)));
-    });
-    app.post('/likes', async (req, res) => {
-      res.json(await routes.like(load(req), req.query['item'] ?? req.body?.item));
-    });
-    app.post('/slow-like', async (req, res) => {
-      res.json(await routes.slowLike(load(req), hooks));
-    });
-    app.post('/login', async (req, res) => {
-      res.json(await routes.login(load(req), req.query['user']));
-    });
-    app.post('/logout', async (req, res) => {
-      res.json(await routes.logout(load(req)));
-    });
-    app.post('/boom', async (req, res) => {
-      res.json(await routes.boom(load(req)));
-    });
-    app.post('/fail-soft', async (req, res) => {
-      res.status(500).json(await routes.failSoft(load(req)));
-    });
-    app.post('/bad-header', async (req, res) => {
-      const location = await routes.badLocation(load(req));
-      res.writeHead(303, { location });
-      res.end();
-    });
-    app.post('/one-liner', async (req, res) => {
-      res.end(String((await req.session()).increment('views' as never)));
-    });
-    app.post('/write-throw', async (req, res) => {
-      (await load(req)()).set('views', 1000);
-      res.write('partial');
-      throw new Error('after write');
-    });
+    app.get(
+      '/state',
+      caught(async (req, res) => {
+        res.json(await routes.state(load(req)));
+      }),
+    );
+    app.post(
+      '/views',
+      caught(async (req, res) => {
+        res.json(await routes.views(load(req)));
+      }),
+    );
+    app.post(
+      '/likes',
+      caught(async (req, res) => {
+        res.json(await routes.like(load(req), req.query['item'] ?? req.body?.item));
+      }),
+    );
+    app.post(
+      '/slow-like',
+      caught(async (req, res) => {
+        res.json(await routes.slowLike(load(req), hooks));
+      }),
+    );
+    app.post(
+      '/login',
+      caught(async (req, res) => {
+        res.json(await routes.login(load(req), req.query['user']));
+      }),
+    );
+    app.post(
+      '/logout',
+      caught(async (req, res) => {
+        res.json(await routes.logout(load(req)));
+      }),
+    );
+    app.post(
+      '/boom',
+      caught(async (req, res) => {
+        res.json(await routes.boom(load(req)));
+      }),
+    );
+    app.post(
+      '/fail-soft',
+      caught(async (req, res) => {
+        res.status(500).json(await routes.failSoft(load(req)));
+      }),
+    );
+    app.post(
+      '/bad-header',
+      caught(async (req, res) => {
+        const location = await routes.badLocation(load(req));
+        res.writeHead(303, { location });
+        res.end();
+      }),
+    );
+    app.post(
+      '/one-liner',
+      caught(async (req, res) => {
+        res.end(String((await req.session()).increment('views' as never)));
+      }),
+    );
+    app.post(
+      '/write-throw',
+      caught(async (req, res) => {
+        (await load(req)()).set('views', 1000);
+        res.write('partial');
+        throw new Error('after write');
+      }),
+    );
     app.use(tExpress.sessionErrors());
     app.use(
       (
@@ -345,3 +388,7 @@ export function fetchApp(csrf: boolean): AppFactory {
     });
   };
 }
+
+/** The Express app on Express 4. */
+export const express4 = (csrf: boolean): AppFactory =>
+  expressApp(csrf, express4Framework as unknown as typeof express);
