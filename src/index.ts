@@ -59,6 +59,7 @@ export type {
   SessionStore,
   StoredSession,
 } from './store.ts';
+export { type CachedStoreOptions, cachedStore } from './stores/cached.ts';
 export { type CookieStoreOptions, cookieStore } from './stores/cookie.ts';
 export { type MemoryStoreOptions, memoryStore } from './stores/memory.ts';
 export { revocationList } from './stores/revocation-list.ts';
