@@ -21,6 +21,7 @@ export {
   SessionStoreError,
 } from './errors.ts';
 export type { RefusalReason, SessionEvent } from './events.ts';
+export type { LoadSession } from './http/load-session.ts';
 export type { Duration } from './lib/duration.ts';
 export type {
   CommitOptions,

@@ -213,3 +213,50 @@ describe('trustProxy is set once, on the session layer, and the CSRF check uses 
     }
   });
 });
+
+describe('a configurable property, so another session library keeps req.session', () => {
+  it('Express: express-session on req.session and tessera on req.tessera, CSRF guard included', async () => {
+    // Untyped here on purpose: @types/express-session's Request.session is what the property
+    // option lets an app keep beside tessera's own augmentation.
+    const { default: expressSession } = await import('express-session' as string);
+    const app = express();
+    app.use(expressSession({ secret: 'old-secret', resave: false, saveUninitialized: false }));
+    app.use(sessionMiddleware(sessions(), { property: 'tessera' }));
+    app.use(csrfProtection());
+    const tessera = (req: express.Request) =>
+      (req as unknown as { tessera: typeof req.session }).tessera;
+    app.get('/', async (req, res) => {
+      res.json({ token: (await tessera(req)()).csrfToken(), old: typeof req.session });
+    });
+    app.post('/likes', async (req, res) => {
+      (await tessera(req)()).push('likes' as never, 'tea' as never);
+      res.json({ likes: (await tessera(req)()).get('likes' as never) });
+    });
+    app.use(sessionErrors());
+    const server = await listen(app);
+    closers.push(server.close);
+    const browser = new Browser(server.url);
+    const page = (await browser.get('/')).json<{ token: string; old: string }>();
+    expect(page.old).toBe('object'); // express-session's
+    const r = await browser.post('/likes', undefined, { 'x-csrf-token': page.token });
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ likes: ['tea'] });
+    expect((await browser.post('/likes')).status).toBe(403);
+  });
+
+  it('Fastify: another plugin may decorate request.session', async () => {
+    const app = Fastify();
+    app.decorateRequest('session', null as never);
+    await app.register(sessionPlugin, { sessions: sessions(), property: 'tessera' });
+    app.post('/go', async (request) => {
+      const load = (request as unknown as { tessera: typeof request.session }).tessera;
+      (await load()).push('likes' as never, 'x' as never);
+      return { likes: (await load()).get('likes' as never) };
+    });
+    const r = await app.inject({ method: 'POST', url: '/go' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ likes: ['x'] });
+    expect(String(r.headers['set-cookie'])).toMatch(/^sid=/);
+    await app.close();
+  });
+});

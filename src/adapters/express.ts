@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { CsrfError, SessionError } from '../errors.ts';
-import { type CsrfOptions, verifyCsrf } from '../http/csrf.ts';
+import { CsrfError, SessionConfigError, SessionError } from '../errors.ts';
+import { type CsrfOptions, type CsrfVerifier, verifyCsrf } from '../http/csrf.ts';
 import { renderSessionError } from '../http/errors.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
@@ -22,6 +22,27 @@ declare global {
     }
   }
 }
+
+/**
+ * Options of {@link sessionMiddleware}.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(sessions, { property: 'tessera' })); // req.tessera()
+ * ```
+ */
+export interface ExpressSessionOptions {
+  /**
+   * The request property the loader goes on. Default `'session'`. Another name (e.g.
+   * `'tessera'`) lets express-session keep `req.session` during a gradual switch; type it with
+   * `declare global { namespace Express { interface Request { tessera: LoadSession<AppSessionData> } } }`.
+   * `csrfProtection()` finds the loader whatever its name.
+   */
+  readonly property?: string;
+}
+
+/** Each request's loader, for csrfProtection whatever property it is on. */
+const loaders = new WeakMap<Request, () => Promise<CsrfVerifier>>();
 
 /**
  * Express middleware (Express 4.21+ and 5): `req.session()` loads the session on first call. The store
@@ -49,7 +70,11 @@ declare global {
  * app.listen(3000);
  * ```
  */
-export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>): RequestHandler {
+export function sessionMiddleware<Data extends object>(
+  sessions: Sessions<Data>,
+  options: ExpressSessionOptions = {},
+): RequestHandler {
+  const { property = 'session' } = options;
   assertSessions(sessions, 'tessera-session/express: sessionMiddleware(sessions)');
   return function tesseraSession(req, res, next) {
     const rs = sessions.request({
@@ -77,7 +102,8 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
       },
     });
     const load = () => rs.session();
-    req.session = load as unknown as LoadSession<AppSessionData>;
+    (req as unknown as Record<string, unknown>)[property] = load;
+    loaders.set(req, load);
     next();
   };
 }
@@ -165,7 +191,12 @@ export function csrfProtection(options: ExpressCsrfOptions = {}): RequestHandler
           referer: req.get('referer'),
         },
         () => req.get(header) ?? formToken(req, field, bodyLimit),
-        () => req.session(),
+        () => {
+          const load = loaders.get(req);
+          if (!load)
+            throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
+          return load();
+        },
         options,
       );
       next();

@@ -1,7 +1,7 @@
 import { validateHeaderValue } from 'node:http';
 import type { FastifyPluginCallback, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { SessionConfigError } from '../errors.ts';
+import { SessionConfigError } from '../errors.ts';
 import { type CsrfOptions, verifyCsrf } from '../http/csrf.ts';
 import { applySessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
@@ -33,6 +33,13 @@ export interface FastifySessionsOptions {
   /** What `createSessions()` returned. Required. */
   // biome-ignore lint/suspicious/noExplicitAny: any data type; requests see AppSessionData.
   readonly sessions: Sessions<any>;
+  /**
+   * The request property the loader goes on. Default `'session'`. Another name (e.g.
+   * `'tessera'`) lets `@fastify/session` keep `request.session` during a gradual switch;
+   * type it with `declare module 'fastify' { interface FastifyRequest { tessera: LoadSession<AppSessionData> } }`.
+   * `csrfProtection()` finds the loader whatever its name.
+   */
+  readonly property?: string;
 }
 
 interface RequestState {
@@ -52,7 +59,8 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
     done(err as SessionConfigError);
     return;
   }
-  fastify.decorateRequest('session', null as unknown as LoadSession<AppSessionData>);
+  const { property = 'session' } = options;
+  fastify.decorateRequest(property, null);
   fastify.decorateRequest(kState, null);
 
   fastify.addHook('onRequest', function tesseraOpen(request, _reply, next) {
@@ -65,7 +73,7 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
       ip: request.ip,
     });
     (request as WithState)[kState] = { rs, done: false };
-    request.session = () => rs.session();
+    (request as unknown as Record<string, unknown>)[property] = () => rs.session();
     next();
   });
 
@@ -181,7 +189,12 @@ export function csrfProtection(options: FastifyCsrfOptions = {}): preHandlerAsyn
         referer: one(h.referer),
       },
       () => one(h[header]) ?? formField(request.body, field),
-      () => request.session(),
+      () => {
+        const state = (request as WithState)[kState];
+        if (!state)
+          throw new SessionConfigError('csrfProtection() needs sessionPlugin registered first');
+        return state.rs.session();
+      },
       options,
     );
   };
