@@ -329,11 +329,11 @@ async function fastifyApp(
       return { get: (k) => s.get(k) as User | undefined, set: (k, v) => s.set(k, v) };
     };
   } else if (c.name !== 'fastify-bare') {
-    // tessera's Fastify plugin: `tesseraSessions` registered with `{ sessions }`, `request.session()`.
+    // tessera's Fastify plugin: `sessionPlugin` registered with `{ sessions }`, `request.session()`.
     const adapter = (await import(c.module!)) as {
-      tesseraSessions: import('fastify').FastifyPluginAsync<{ sessions: unknown }>;
+      sessionPlugin: import('fastify').FastifyPluginAsync<{ sessions: unknown }>;
     };
-    await app.register(adapter.tesseraSessions, { sessions: await tesseraSessions(c.store) });
+    await app.register(adapter.sessionPlugin, { sessions: await tesseraSessions(c.store) });
     load = async (req) => {
       const s = await (
         req as unknown as { session(): Promise<import('../src/index.ts').Session<Data>> }

@@ -20,7 +20,7 @@ export class DemoConfigError extends Error {
 export interface DemoConfig {
   readonly port: number;
   readonly host: string;
-  /** `memory`, `cookie`, `sqlite:<file>`, `redis://…`, `postgres://…` or `mysql://…`. */
+  /** `memory`, `cookie`, `sqlite:<file>`, `redis://…`, `postgres://…`, `mysql://…` or `cached:<primary>,<cache>`. */
   readonly store: string;
   readonly secret: string;
   /** Where the secret came from, for the start-up log. */
@@ -85,8 +85,26 @@ function port(env: Env): number {
   return n;
 }
 
+function serverStore(value: string): boolean {
+  return (
+    value === 'memory' ||
+    /^sqlite:.+/.test(value) ||
+    /^rediss?:\/\/./.test(value) ||
+    /^postgres(ql)?:\/\/./.test(value) ||
+    /^(mysql|mariadb):\/\/./.test(value)
+  );
+}
+
 function storeSpec(env: Env): string {
   const value = env['SESSION_STORE']?.trim() || 'sqlite:./data/sessions.db';
+  // cached:<primary>,<cache>, e.g. cached:postgres://…,redis://… (two server-side stores).
+  const cached = /^cached:([^,]+),([^,]+)$/.exec(value);
+  if (cached) {
+    if (serverStore(cached[1]!) && serverStore(cached[2]!)) return value;
+    throw new DemoConfigError(
+      `SESSION_STORE=cached:<primary>,<cache> takes two server-side stores (memory, sqlite:<file>, redis://, postgres://, mysql://), e.g. cached:postgres://127.0.0.1/test,redis://127.0.0.1:6379; got ${JSON.stringify(value)}`,
+    );
+  }
   if (
     value === 'memory' ||
     value === 'cookie' ||
@@ -98,7 +116,7 @@ function storeSpec(env: Env): string {
     return value;
   }
   throw new DemoConfigError(
-    `SESSION_STORE must be one of memory, cookie, sqlite:<file>, redis://host:port, postgres://user@host/db or mysql://user@host/db; got ${JSON.stringify(value)}`,
+    `SESSION_STORE must be one of memory, cookie, sqlite:<file>, redis://host:port, postgres://user@host/db, mysql://user@host/db or cached:<primary>,<cache>; got ${JSON.stringify(value)}`,
   );
 }
 
@@ -199,6 +217,22 @@ export interface OpenedStore {
 export async function openStore(spec: string, cwd = process.cwd()): Promise<OpenedStore> {
   const none = async () => {};
   if (spec === 'memory') return { store: memoryStore(), close: none, listable: true };
+  if (spec.startsWith('cached:')) {
+    const [primarySpec, cacheSpec] = spec.slice('cached:'.length).split(',') as [string, string];
+    const primary = await openStore(primarySpec, cwd);
+    const cache = await openStore(cacheSpec, cwd);
+    const { cachedStore } = await import('../src/stores/cached.ts');
+    return {
+      store: cachedStore({
+        primary: primary.store as SessionStore,
+        cache: cache.store as SessionStore,
+      }),
+      close: async () => {
+        await Promise.all([primary.close(), cache.close()]);
+      },
+      listable: true,
+    };
+  }
   if (spec === 'cookie') {
     // "Sign out other sessions" needs somewhere to remember the revocation; one process here.
     return {

@@ -62,6 +62,7 @@ export async function startDemo(config: DemoConfig, cwd = process.cwd()): Promis
 
 /** The store spec without a password, for logs. */
 function redact(spec: string): string {
+  if (spec.startsWith('cached:')) return `cached:${spec.slice(7).split(',').map(redact).join(',')}`;
   if (!/^[a-z]+:\/\//.test(spec)) return spec;
   try {
     const url = new URL(spec);

@@ -20,6 +20,7 @@ export {
   SessionStoreError,
 } from './errors.ts';
 export type { RefusalReason, SessionEvent } from './events.ts';
+export type { LoadSession } from './http/load-session.ts';
 export type { Duration } from './lib/duration.ts';
 export type {
   CommitOptions,
@@ -58,6 +59,7 @@ export type {
   SessionStore,
   StoredSession,
 } from './store.ts';
+export { type CachedStoreOptions, cachedStore } from './stores/cached.ts';
 export { type CookieStoreOptions, cookieStore } from './stores/cookie.ts';
 export { type MemoryStoreOptions, memoryStore } from './stores/memory.ts';
 export { revocationList } from './stores/revocation-list.ts';

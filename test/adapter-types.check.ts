@@ -6,7 +6,7 @@
 import express from 'express';
 import Fastify from 'fastify';
 import { sessionMiddleware } from '../src/adapters/express.ts';
-import { tesseraSessions } from '../src/adapters/fastify.ts';
+import { sessionPlugin } from '../src/adapters/fastify.ts';
 import { createSessions, memoryStore } from '../src/index.ts';
 
 interface AppData {
@@ -38,9 +38,9 @@ export function expressTypes(): void {
 
 export async function fastifyTypes(): Promise<void> {
   const app = Fastify();
-  await app.register(tesseraSessions, { sessions });
+  await app.register(sessionPlugin, { sessions });
   // @ts-expect-error the plugin needs the sessions
-  await app.register(tesseraSessions, {});
+  await app.register(sessionPlugin, {});
   app.get('/', async (request) => {
     const s = await request.session();
     const lang: 'en' | 'fr' | undefined = s.get('lang');

@@ -11,6 +11,7 @@ import { memoryStore } from '../src/stores/memory.ts';
 import {
   type AppFactory,
   type Data,
+  express4,
   expressApp,
   fastifyApp,
   fetchApp,
@@ -52,9 +53,10 @@ const cookieValue = (b: Browser) => b.jar.get('sid')!;
 const adapters: Array<[string, AppFactory]> = [
   ['node:http', nodeApp(false)],
   ['express', expressApp(false)],
+  ['express 4', express4(false)],
   ['fastify', fastifyApp(false)],
   ['hono', honoApp(false)],
-  ['fetch', fetchApp],
+  ['fetch', fetchApp(false)],
 ];
 
 describe.each(adapters)('%s', (_name, factory) => {
@@ -237,7 +239,7 @@ describe.each(adapters)('%s: nothing a handler does escapes into the process', (
 });
 
 /** Adapters whose handlers write a body in parts through the response object. */
-const streaming = adapters.filter(([name]) => name === 'node:http' || name === 'express');
+const streaming = adapters.filter(([name]) => name === 'node:http' || name.startsWith('express'));
 
 describe.each(streaming)('%s: a throw after res.write', (name, factory) => {
   it("a throw after res.write is that request's error, and the next request is served", async () => {
@@ -256,8 +258,10 @@ describe.each(streaming)('%s: a throw after res.write', (name, factory) => {
 const guarded: Array<[string, AppFactory]> = [
   ['node:http', nodeApp(true)],
   ['express', expressApp(true)],
+  ['express 4', express4(true)],
   ['fastify', fastifyApp(true)],
   ['hono', honoApp(true)],
+  ['fetch', fetchApp(true)],
 ];
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -313,6 +317,30 @@ describe.each(guarded)('%s CSRF guard', (_name, factory) => {
     const same = await browser.post('/likes?item=ok', undefined, { ...headers, origin: url });
     expect(same.status).toBe(200);
     expect((await state(browser)).likes).toEqual(['ok']);
+  });
+
+  it('with neither Origin nor Sec-Fetch-Site, a foreign Referer is refused even with a valid token (OWASP)', async () => {
+    const { browser, url } = await start(factory);
+    const { token } = await state(browser);
+    const headers = { 'x-csrf-token': token };
+    for (const referer of ['https://evil.example/page', `${url}.evil.example/`, 'not a url']) {
+      const r = await browser.post('/likes?item=x', undefined, { ...headers, referer });
+      expect(r.status, referer).toBe(403);
+      expect(r.body).toContain('ERR_SESSION_CSRF');
+    }
+    const own = await browser.post('/likes?item=ok', undefined, {
+      ...headers,
+      referer: `${url}/form`,
+    });
+    expect(own.status).toBe(200);
+    // Origin decides when present: a same-origin Origin with a stale foreign Referer passes.
+    const both = await browser.post('/likes?item=ok2', undefined, {
+      ...headers,
+      origin: url,
+      referer: 'https://evil.example/',
+    });
+    expect(both.status).toBe(200);
+    expect((await state(browser)).likes).toEqual(['ok', 'ok2']);
   });
 
   it('safe methods need no token', async () => {

@@ -511,6 +511,13 @@ describe('SESSION_STORE: every store serves the demo', () => {
     await likeRoundTrip(demo);
   });
 
+  it('cached:postgres://…,redis://…', async (ctx) => {
+    if (noPostgres || noRedis) return ctx.skip(noPostgres ?? noRedis ?? '');
+    const demo = await start({ SESSION_STORE: `cached:${DATABASE_URL},${REDIS_URL}` });
+    running.push(demo);
+    await likeRoundTrip(demo);
+  });
+
   it('healthz: 503 when the store does not answer', async () => {
     const demo = await start({ SESSION_STORE: 'redis://127.0.0.1:1' });
     running.push(demo);
@@ -618,6 +625,7 @@ describe('demo configuration', () => {
     for (const [name, value] of [
       ['PORT', 'abc'],
       ['SESSION_STORE', 'mongodb://db'],
+      ['SESSION_STORE', 'cached:cookie,memory'],
       ['SESSION_SECRET', 'too-short'],
       ['SESSION_IDLE_TIMEOUT', 'soon'],
       ['SESSION_COOKIE_NAME', 'my session'],

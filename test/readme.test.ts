@@ -113,6 +113,8 @@ describe('README', () => {
     }
     expect(first?.body, stderr).toBe('You have been here 1 time(s).\n');
     expect(first?.setCookies[0]).toMatch(/^sid=.+; HttpOnly; Secure; SameSite=Lax$/);
+    // A browser asks for /favicon.ico after every page, with the cookie: not a visit.
+    expect((await browser.get('/favicon.ico')).status).toBe(404);
     expect((await browser.get('/')).body).toBe('You have been here 2 time(s).\n');
   });
 });

@@ -1,21 +1,14 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { CsrfError, SessionError } from '../errors.ts';
+import { CsrfError, SessionConfigError, SessionError } from '../errors.ts';
+import { type CsrfOptions, type CsrfVerifier, verifyCsrf } from '../http/csrf.ts';
+import { renderSessionError } from '../http/errors.ts';
+import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
 import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
-import { sessionErrorBody } from '../lib/web-response.ts';
 import type { Sessions } from '../manager.ts';
-import type { AppSessionData, Session } from '../session.ts';
+import type { AppSessionData } from '../session.ts';
 
-/**
- * The lazy session getter on `req.session`: no store I/O until it is called.
- *
- * @example
- * ```ts
- * app.get('/', async (req, res) => { const s = await req.session(); res.send(s.id); });
- * ```
- */
-export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+export type { LoadSession } from '../http/load-session.ts';
 
 declare global {
   namespace Express {
@@ -31,7 +24,28 @@ declare global {
 }
 
 /**
- * Express middleware (Express 5): `req.session()` loads the session on first call. The store
+ * Options of {@link sessionMiddleware}.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(sessions, { property: 'tessera' })); // req.tessera()
+ * ```
+ */
+export interface ExpressSessionOptions {
+  /**
+   * The request property the loader goes on. Default `'session'`. Another name (e.g.
+   * `'tessera'`) lets express-session keep `req.session` during a gradual switch; type it with
+   * `declare global { namespace Express { interface Request { tessera: LoadSession<AppSessionData> } } }`.
+   * `csrfProtection()` finds the loader whatever its name.
+   */
+  readonly property?: string;
+}
+
+/** Each request's loader, for csrfProtection whatever property it is on. */
+const loaders = new WeakMap<Request, () => Promise<CsrfVerifier>>();
+
+/**
+ * Express middleware (Express 4.21+ and 5): `req.session()` loads the session on first call. The store
  * write completes before the response head is sent; a store failure is passed to Express's
  * error handling as a `SessionStoreError` (status 503), with the handler's headers dropped. A
  * response with a 5xx status commits nothing: a handler that failed half-way saves nothing.
@@ -56,15 +70,17 @@ declare global {
  * app.listen(3000);
  * ```
  */
-export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>): RequestHandler {
-  if (typeof sessions?.request !== 'function')
-    throw new TypeError(
-      'tessera-session/express: sessionMiddleware(sessions) needs the object createSessions() returns',
-    );
+export function sessionMiddleware<Data extends object>(
+  sessions: Sessions<Data>,
+  options: ExpressSessionOptions = {},
+): RequestHandler {
+  const { property = 'session' } = options;
+  assertSessions(sessions, 'tessera-session/express: sessionMiddleware(sessions)');
   return function tesseraSession(req, res, next) {
     const rs = sessions.request({
       cookie: req.headers.cookie,
       secure: req.secure,
+      host: ownHost(req),
       userAgent: req.headers['user-agent'],
       ip: req.ip,
     });
@@ -86,7 +102,8 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
       },
     });
     const load = () => rs.session();
-    req.session = load as unknown as LoadSession<AppSessionData>;
+    (req as unknown as Record<string, unknown>)[property] = load;
+    loaders.set(req, load);
     next();
   };
 }
@@ -105,10 +122,8 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
 export function sessionErrors(): ErrorRequestHandler {
   return function tesseraSessionErrors(err, _req, res, next) {
     if (!(err instanceof SessionError) || res.headersSent) return next(err);
-    res
-      .status(err.status)
-      .set({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
-      .send(sessionErrorBody(err));
+    const { status, headers, body } = renderSessionError(err);
+    res.status(status).set(headers).send(body);
   };
 }
 
@@ -120,7 +135,7 @@ export function sessionErrors(): ErrorRequestHandler {
  * app.use(csrfProtection({ trustedOrigins: ['https://admin.example.com'] }));
  * ```
  */
-export interface ExpressCsrfOptions extends CsrfGuardOptions {
+export interface ExpressCsrfOptions extends CsrfOptions {
   /** Largest urlencoded body the guard reads itself when no body parser ran first. Default 1 MiB. */
   readonly bodyLimit?: number;
 }
@@ -148,7 +163,7 @@ async function formToken(req: Request, field: string, limit: number): Promise<un
 
 /**
  * CSRF protection for state-changing requests (POST, PUT, PATCH, DELETE): the `Origin` /
- * `Sec-Fetch-Site` must be this app's (or trusted), and the request must carry
+ * `Sec-Fetch-Site` (or, with neither, the `Referer`) must be this app's (or trusted), and the request must carry
  * `session.csrfToken()` in the `x-csrf-token` header or the `_csrf` form field. A refusal is a
  * `CsrfError` (403, `ERR_SESSION_CSRF`) passed to Express's error handling. Use after
  * `sessionMiddleware`; for multipart forms, after your multipart parser (e.g. multer).
@@ -164,26 +179,44 @@ async function formToken(req: Request, field: string, limit: number): Promise<un
  * ```
  */
 export function csrfProtection(options: ExpressCsrfOptions = {}): RequestHandler {
-  const {
-    trustedOrigins = [],
-    field = '_csrf',
-    header = 'x-csrf-token',
-    bodyLimit = 1 << 20,
-  } = options;
+  const { field = '_csrf', header = 'x-csrf-token', bodyLimit = 1 << 20 } = options;
   return async function tesseraCsrf(req, _res, next) {
-    if (isSafeMethod(req.method)) return next();
     try {
-      // req.protocol and req.host follow Express's 'trust proxy' setting.
-      const self = `${req.protocol}://${req.host}`;
-      const facts = { origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site'), self };
-      if (!originAllowed(facts, trustedOrigins))
-        throw new CsrfError('cross-origin request refused');
-      const token = req.get(header) ?? (await formToken(req, field, bodyLimit));
-      const session = await req.session();
-      if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
+      await verifyCsrf(
+        {
+          method: req.method,
+          self: `${req.protocol}://${ownHost(req)}`,
+          origin: req.get('origin'),
+          secFetchSite: req.get('sec-fetch-site'),
+          referer: req.get('referer'),
+        },
+        () => req.get(header) ?? formToken(req, field, bodyLimit),
+        () => {
+          const load = loaders.get(req);
+          if (!load)
+            throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
+          return load();
+        },
+        options,
+      );
       next();
     } catch (err) {
       next(err);
     }
   };
+}
+
+/**
+ * The host the client addressed, with its port, under Express's own 'trust proxy' setting.
+ * Not `req.host`: Express 4's drops the port (so a same-origin POST to localhost:3000 would be
+ * refused) and prints a deprecation; Express 5's is this.
+ */
+function ownHost(req: Request): string | undefined {
+  const trust = req.app.get('trust proxy fn') as ((addr: string, i: number) => boolean) | undefined;
+  const forwarded = req.get('x-forwarded-host');
+  if (forwarded && trust?.(req.socket.remoteAddress ?? '', 0)) {
+    const comma = forwarded.indexOf(',');
+    return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim();
+  }
+  return req.get('host');
 }

@@ -1,27 +1,15 @@
 import { validateHeaderValue } from 'node:http';
-import type {
-  FastifyPluginCallback,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-} from 'fastify';
+import type { FastifyPluginCallback, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { CsrfError, SessionConfigError } from '../errors.ts';
+import { SessionConfigError } from '../errors.ts';
+import { type CsrfOptions, verifyCsrf } from '../http/csrf.ts';
+import { applySessionHeaders } from '../http/headers.ts';
+import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
-import { mergeVary } from '../lib/vary.ts';
 import type { RequestSession, Sessions } from '../manager.ts';
-import type { AppSessionData, Session } from '../session.ts';
+import type { AppSessionData } from '../session.ts';
 
-/**
- * The lazy session getter on `request.session`: no store I/O until it is called.
- *
- * @example
- * ```ts
- * app.get('/', async (request) => (await request.session()).id);
- * ```
- */
-export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+export type { LoadSession } from '../http/load-session.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,17 +22,24 @@ declare module 'fastify' {
 }
 
 /**
- * Options of the {@link tesseraSessions} plugin.
+ * Options of the {@link sessionPlugin} plugin.
  *
  * @example
  * ```ts
- * await app.register(tesseraSessions, { sessions });
+ * await app.register(sessionPlugin, { sessions });
  * ```
  */
 export interface FastifySessionsOptions {
   /** What `createSessions()` returned. Required. */
   // biome-ignore lint/suspicious/noExplicitAny: any data type; requests see AppSessionData.
   readonly sessions: Sessions<any>;
+  /**
+   * The request property the loader goes on. Default `'session'`. Another name (e.g.
+   * `'tessera'`) lets `@fastify/session` keep `request.session` during a gradual switch;
+   * type it with `declare module 'fastify' { interface FastifyRequest { tessera: LoadSession<AppSessionData> } }`.
+   * `csrfProtection()` finds the loader whatever its name.
+   */
+  readonly property?: string;
 }
 
 interface RequestState {
@@ -56,28 +51,16 @@ interface RequestState {
 const kState = Symbol('tessera.state');
 type WithState = FastifyRequest & { [kState]?: RequestState };
 
-function applyHeaders(reply: FastifyReply, headers: ReadonlyArray<readonly [string, string]>) {
-  for (const [name, value] of headers) {
-    // Fastify keeps every set-cookie value given to reply.header() (it does not replace them).
-    if (name === 'vary') {
-      const current = reply.getHeader('vary');
-      const vary = mergeVary(current === undefined ? undefined : String(current), value);
-      if (vary !== undefined) reply.header('vary', vary);
-    } else reply.header(name, value);
-  }
-}
-
 const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options, done) => {
   const { sessions } = options ?? {};
-  if (typeof sessions?.request !== 'function') {
-    done(
-      new SessionConfigError(
-        'tessera-session/fastify: register the plugin with { sessions }, the object createSessions() returns',
-      ),
-    );
+  try {
+    assertSessions(sessions, 'tessera-session/fastify: app.register(sessionPlugin, { sessions })');
+  } catch (err) {
+    done(err as SessionConfigError);
     return;
   }
-  fastify.decorateRequest('session', null as unknown as LoadSession<AppSessionData>);
+  const { property = 'session' } = options;
+  fastify.decorateRequest(property, null);
   fastify.decorateRequest(kState, null);
 
   fastify.addHook('onRequest', function tesseraOpen(request, _reply, next) {
@@ -85,11 +68,12 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
     const rs = sessions.request({
       cookie: request.headers.cookie,
       secure: request.protocol === 'https',
+      host: request.host,
       userAgent: request.headers['user-agent'],
       ip: request.ip,
     });
     (request as WithState)[kState] = { rs, done: false };
-    request.session = () => rs.session();
+    (request as unknown as Record<string, unknown>)[property] = () => rs.session();
     next();
   });
 
@@ -112,7 +96,16 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
     for (const name in own) validateHeaderValue(name, own[name] as string);
     try {
       // The core's rule: a 5xx answer commits nothing.
-      applyHeaders(reply, (await state.rs.commit({ status: reply.statusCode })).headers);
+      const { headers } = await state.rs.commit({ status: reply.statusCode });
+      // Fastify keeps every set-cookie value given to reply.header() (it does not replace them).
+      applySessionHeaders(
+        {
+          get: (name) => reply.getHeader(name)?.toString(),
+          set: (name, value) => reply.header(name, value),
+          append: (name, value) => reply.header(name, value),
+        },
+        headers,
+      );
     } catch (err) {
       // Thrown from onSend, the error goes through Fastify's error handler (503 by its status).
       for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
@@ -135,11 +128,11 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
  * ```ts
  * import Fastify from 'fastify';
  * import { createSessions, memoryStore } from 'tessera-session';
- * import { tesseraSessions } from 'tessera-session/fastify';
+ * import { sessionPlugin } from 'tessera-session/fastify';
  *
  * const sessions = createSessions<{ views: number }>({ secrets: [process.env.SESSION_SECRET!], store: memoryStore() });
  * const app = Fastify();
- * await app.register(tesseraSessions, { sessions });
+ * await app.register(sessionPlugin, { sessions });
  * app.get('/', async (request) => {
  *   const session = await request.session();
  *   return { views: session.increment('views') };
@@ -147,7 +140,7 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
  * await app.listen({ port: 3000 });
  * ```
  */
-export const tesseraSessions = fp(plugin, { fastify: '5.x', name: 'tessera-session' });
+export const sessionPlugin = fp(plugin, { fastify: '5.x', name: 'tessera-session' });
 
 /**
  * Options of {@link csrfProtection}.
@@ -157,7 +150,7 @@ export const tesseraSessions = fp(plugin, { fastify: '5.x', name: 'tessera-sessi
  * app.addHook('preHandler', csrfProtection({ trustedOrigins: ['https://admin.example.com'] }));
  * ```
  */
-export type FastifyCsrfOptions = CsrfGuardOptions;
+export type FastifyCsrfOptions = CsrfOptions;
 
 function formField(body: unknown, field: string): unknown {
   if (!body || typeof body !== 'object') return undefined;
@@ -169,7 +162,7 @@ function formField(body: unknown, field: string): unknown {
 
 /**
  * CSRF protection as a `preHandler` hook, for state-changing requests (POST, PUT, PATCH,
- * DELETE): the `Origin` / `Sec-Fetch-Site` must be this app's (or trusted), and the request must
+ * DELETE): the `Origin` / `Sec-Fetch-Site` (or, with neither, the `Referer`) must be this app's (or trusted), and the request must
  * carry `session.csrfToken()` in the `x-csrf-token` header or the `_csrf` field of the parsed
  * body (urlencoded with `@fastify/formbody`, multipart with `@fastify/multipart`'s
  * `attachFieldsToBody`). A refusal throws `CsrfError` (403, `ERR_SESSION_CSRF`).
@@ -177,27 +170,32 @@ function formField(body: unknown, field: string): unknown {
  * @example
  * ```ts
  * await app.register(formbody);
- * await app.register(tesseraSessions, { sessions });
+ * await app.register(sessionPlugin, { sessions });
  * app.addHook('preHandler', csrfProtection());
  * ```
  */
 export function csrfProtection(options: FastifyCsrfOptions = {}): preHandlerAsyncHookHandler {
-  const { trustedOrigins = [], field = '_csrf', header = 'x-csrf-token' } = options;
+  const { field = '_csrf', header = 'x-csrf-token' } = options;
   return async function tesseraCsrf(request) {
-    if (isSafeMethod(request.method)) return;
+    const h = request.headers;
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
     // request.protocol and request.host follow Fastify's trustProxy option.
-    const self = `${request.protocol}://${request.host}`;
-    const origin = request.headers.origin;
-    const secFetchSite = request.headers['sec-fetch-site'];
-    if (
-      !originAllowed(
-        { origin, secFetchSite: String(secFetchSite ?? '') || undefined, self },
-        trustedOrigins,
-      )
-    )
-      throw new CsrfError('cross-origin request refused');
-    const token = request.headers[header] ?? formField(request.body, field);
-    const session = await request.session();
-    if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
+    await verifyCsrf(
+      {
+        method: request.method,
+        self: `${request.protocol}://${request.host}`,
+        origin: one(h.origin),
+        secFetchSite: one(h['sec-fetch-site']),
+        referer: one(h.referer),
+      },
+      () => one(h[header]) ?? formField(request.body, field),
+      () => {
+        const state = (request as WithState)[kState];
+        if (!state)
+          throw new SessionConfigError('csrfProtection() needs sessionPlugin registered first');
+        return state.rs.session();
+      },
+      options,
+    );
   };
 }

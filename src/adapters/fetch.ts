@@ -1,18 +1,12 @@
 import { SessionError } from '../errors.ts';
+import { sessionErrorResponse } from '../http/errors.ts';
+import { type TrustProxyOption, webForwarded } from '../http/forwarded.ts';
+import { withSessionHeaders } from '../http/headers.ts';
+import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import { sessionErrorResponse, withSessionHeaders } from '../lib/web-response.ts';
-import type { RequestInfo, Sessions } from '../manager.ts';
-import type { Session } from '../session.ts';
+import type { Sessions } from '../manager.ts';
 
-/**
- * The lazy session getter handed to a fetch handler: no store I/O until it is called.
- *
- * @example
- * ```ts
- * const handler: FetchSessionHandler<MyData> = async (request, session) => Response.json((await session()).get('cart'));
- * ```
- */
-export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+export type { LoadSession } from '../http/load-session.ts';
 
 /**
  * A Web handler that also gets the session.
@@ -37,29 +31,15 @@ export type FetchSessionHandler<Data extends object, Extra extends unknown[] = [
  * Bun.serve({ fetch: withSessions(sessions, handler, { trustProxy: true }) });
  * ```
  */
-export interface FetchAdapterOptions {
+export interface FetchAdapterOptions extends TrustProxyOption {
   /**
-   * Trust `X-Forwarded-Proto`/`X-Forwarded-For` from a reverse proxy (`secure: 'auto'`, the
-   * recorded IP). Default `false`: otherwise any client could claim HTTPS or an address.
+   * Trust `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` from a reverse proxy
+   * (`secure: 'auto'`, the recorded IP). Default `false`: otherwise any client could claim
+   * HTTPS or an address.
    */
   readonly trustProxy?: boolean;
   /** The client's address, if the runtime knows it (e.g. Deno's `info.remoteAddr`). */
   readonly clientIp?: (request: Request) => string | undefined;
-}
-
-function requestInfo(request: Request, options: FetchAdapterOptions): RequestInfo {
-  const { trustProxy = false, clientIp } = options;
-  const headers = request.headers;
-  const proto = trustProxy ? headers.get('x-forwarded-proto')?.split(',')[0]?.trim() : undefined;
-  const forwardedFor = trustProxy
-    ? headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-    : undefined;
-  return {
-    cookie: headers.get('cookie'),
-    secure: proto ? proto === 'https' : new URL(request.url).protocol === 'https:',
-    userAgent: headers.get('user-agent') ?? undefined,
-    ip: forwardedFor || clientIp?.(request),
-  };
 }
 
 /**
@@ -88,8 +68,19 @@ export function withSessions<Data extends object, Extra extends unknown[] = []>(
   handler: FetchSessionHandler<Data, Extra>,
   options: FetchAdapterOptions = {},
 ): (request: Request, ...extra: Extra) => Promise<Response> {
+  assertSessions(sessions, 'tessera-session/fetch: withSessions(sessions, handler)');
   return async function tesseraFetchHandler(request, ...extra) {
-    const rs = sessions.request(requestInfo(request, options));
+    const f = webForwarded(request, {
+      trustProxy: options.trustProxy ?? false,
+      ip: options.clientIp?.(request),
+    });
+    const rs = sessions.request({
+      cookie: request.headers.get('cookie'),
+      secure: f.secure,
+      host: f.host,
+      userAgent: request.headers.get('user-agent') ?? undefined,
+      ip: f.ip,
+    });
     let res: Response;
     try {
       res = await handler(request, () => rs.session(), ...extra);

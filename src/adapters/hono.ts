@@ -1,20 +1,20 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { CsrfError, SessionError } from '../errors.ts';
+import { type CsrfOptions, verifyCsrf } from '../http/csrf.ts';
+import { sessionErrorResponse } from '../http/errors.ts';
+import {
+  type ForwardedFacts,
+  ownOrigin,
+  type TrustProxyOption,
+  webForwarded,
+} from '../http/forwarded.ts';
+import { withSessionHeaders } from '../http/headers.ts';
+import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
-import { sessionErrorResponse, withSessionHeaders } from '../lib/web-response.ts';
-import type { RequestInfo, Sessions } from '../manager.ts';
-import type { Session, SessionData } from '../session.ts';
+import type { Sessions } from '../manager.ts';
+import type { SessionData } from '../session.ts';
 
-/**
- * The lazy session getter: no store I/O until it is called.
- *
- * @example
- * ```ts
- * app.get('/', async (c) => { const load: LoadSession<MyData> = c.var.session; const s = await load(); return c.text(s.id); });
- * ```
- */
-export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
+export type { LoadSession } from '../http/load-session.ts';
 
 /**
  * Hono env for an app using tessera: `new Hono<SessionEnv<MyData>>()` types `c.var.session`.
@@ -38,10 +38,11 @@ export interface SessionEnv<Data extends object = SessionData> {
  * app.use(sessionMiddleware(sessions, { trustProxy: true }));
  * ```
  */
-export interface HonoSessionOptions {
+export interface HonoSessionOptions extends TrustProxyOption {
   /**
-   * Trust `X-Forwarded-Proto`/`X-Forwarded-For` from a reverse proxy (`secure: 'auto'`, the
-   * recorded IP). Default `false`: otherwise any client could claim HTTPS or an address.
+   * Trust `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` from a reverse proxy
+   * (`secure: 'auto'`, the recorded IP, the own origin `csrfProtection` compares with: set it
+   * here once). Default `false`: otherwise any client could claim HTTPS, a host or an address.
    */
   readonly trustProxy?: boolean;
 }
@@ -50,20 +51,14 @@ function errorResponse(_c: Context, err: SessionError): Response {
   return sessionErrorResponse(err);
 }
 
-function info(c: Context, trustProxy: boolean): RequestInfo {
-  const proto = trustProxy ? c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() : undefined;
-  const forwardedFor = trustProxy
-    ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
-    : undefined;
+/** The facts sessionMiddleware read for a request, for csrfProtection on the same request. */
+const facts = new WeakMap<Request, ForwardedFacts>();
+
+function forwarded(c: Context, options: TrustProxyOption): ForwardedFacts {
   // @hono/node-server exposes the socket as c.env.incoming; other runtimes have their own.
-  const socketIp = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)
-    ?.incoming?.socket?.remoteAddress;
-  return {
-    cookie: c.req.header('cookie'),
-    secure: proto ? proto === 'https' : new URL(c.req.url).protocol === 'https:',
-    userAgent: c.req.header('user-agent'),
-    ip: forwardedFor || socketIp,
-  };
+  const ip = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+    ?.socket?.remoteAddress;
+  return webForwarded(c.req.raw, { ...options, ip });
 }
 
 /**
@@ -88,9 +83,17 @@ export function sessionMiddleware<Data extends object>(
   sessions: Sessions<Data>,
   options: HonoSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
-  const { trustProxy = false } = options;
+  assertSessions(sessions, 'tessera-session/hono: sessionMiddleware(sessions)');
   return async function tesseraSession(c, next) {
-    const rs = sessions.request(info(c, trustProxy));
+    const f = forwarded(c, options);
+    facts.set(c.req.raw, f);
+    const rs = sessions.request({
+      cookie: c.req.header('cookie'),
+      secure: f.secure,
+      host: f.host,
+      userAgent: c.req.header('user-agent'),
+      ip: f.ip,
+    });
     c.set('session', () => rs.session());
     await next();
     // Hono catches handler errors and renders them through onError; ours become their status,
@@ -125,9 +128,7 @@ export function sessionMiddleware<Data extends object>(
  * app.use(csrfProtection({ trustedOrigins: ['https://admin.example.com'], onFailure: (c) => c.text('Forbidden', 403) }));
  * ```
  */
-export interface HonoCsrfOptions extends CsrfGuardOptions {
-  /** Behind a proxy: this app's origin from `X-Forwarded-Proto`/`X-Forwarded-Host`. Default `false`. */
-  readonly trustProxy?: boolean;
+export interface HonoCsrfOptions extends CsrfOptions {
   /** Render the refusal (default: 403 JSON `{ "error": "ERR_SESSION_CSRF" }`). */
   readonly onFailure?: (c: Context, err: CsrfError) => Response | Promise<Response>;
 }
@@ -148,41 +149,31 @@ export interface HonoCsrfOptions extends CsrfGuardOptions {
 export function csrfProtection<Data extends object>(
   options: HonoCsrfOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
-  const {
-    trustedOrigins = [],
-    field = '_csrf',
-    header = 'x-csrf-token',
-    onFailure = errorResponse,
-    trustProxy = false,
-  } = options;
+  const { field = '_csrf', header = 'x-csrf-token', onFailure = errorResponse } = options;
   return async function tesseraCsrf(c, next) {
-    if (isSafeMethod(c.req.method)) return next();
-    const fail = (message: string) => onFailure(c, new CsrfError(message));
-    const url = new URL(c.req.url);
-    const proto =
-      (trustProxy && c.req.header('x-forwarded-proto')?.split(',')[0]?.trim()) ||
-      url.protocol.slice(0, -1);
-    const host =
-      (trustProxy && c.req.header('x-forwarded-host')?.split(',')[0]?.trim()) || url.host;
-    const self = `${proto}://${host}`;
-    if (
-      !originAllowed(
-        { origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site'), self },
-        trustedOrigins,
-      )
-    ) {
-      return fail('cross-origin request refused');
+    const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
+    try {
+      await verifyCsrf(
+        {
+          method: c.req.method,
+          // The same facts (and trustProxy) as sessionMiddleware's.
+          self: ownOrigin(facts.get(c.req.raw) ?? forwarded(c, {})),
+          origin: c.req.header('origin'),
+          secFetchSite: c.req.header('sec-fetch-site'),
+          referer: c.req.header('referer'),
+        },
+        async () =>
+          c.req.header(header) ??
+          (FORM.test(c.req.header('content-type') ?? '')
+            ? (await c.req.parseBody())[field]
+            : undefined),
+        () => c.var.session(),
+        options,
+      );
+    } catch (err) {
+      if (err instanceof CsrfError) return onFailure(c, err);
+      throw err;
     }
-    let token: unknown = c.req.header(header);
-    const type = c.req.header('content-type') ?? '';
-    if (
-      token === undefined &&
-      /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)
-    ) {
-      token = (await c.req.parseBody())[field];
-    }
-    const session = await c.var.session();
-    if (!session.verifyCsrfToken(token)) return fail('missing or invalid CSRF token');
     return next();
   };
 }

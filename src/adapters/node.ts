@@ -1,10 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CsrfError, SessionError } from '../errors.ts';
+import { SessionError } from '../errors.ts';
+import { assertCsrf, type CsrfOptions } from '../http/csrf.ts';
+import { sendSessionError } from '../http/errors.ts';
+import {
+  type ForwardedFacts,
+  nodeForwarded,
+  ownOrigin,
+  type TrustProxyOption,
+} from '../http/forwarded.ts';
+import type { SessionHeaders } from '../http/headers.ts';
+import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import { type CsrfGuardOptions, isSafeMethod, originAllowed } from '../lib/csrf-guard.ts';
-import { holdResponse, resetHeaders, sendSessionError } from '../lib/hold-response.ts';
+import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
 import type { Sessions } from '../manager.ts';
-import type { Session } from '../session.ts';
+
+export type { LoadSession } from '../http/load-session.ts';
 
 /**
  * Options of {@link withSessions}.
@@ -14,25 +24,16 @@ import type { Session } from '../session.ts';
  * createServer(withSessions(sessions, handler, { trustProxy: true }));
  * ```
  */
-export interface NodeAdapterOptions {
+export interface NodeAdapterOptions extends TrustProxyOption {
   /**
-   * Trust `X-Forwarded-Proto` and `X-Forwarded-For` from a reverse proxy (for `secure: 'auto'`
-   * and the recorded IP). Default `false`: a client could otherwise claim HTTPS or any address.
+   * Trust `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` from a reverse proxy
+   * (for `secure: 'auto'`, the recorded IP, and the own origin `checkCsrf` compares with).
+   * Default `false`: a client could otherwise claim HTTPS, another host or any address.
    */
   readonly trustProxy?: boolean;
   /** Called with an error the handler threw (the client gets a 500). Default: `console.error`. */
   readonly onError?: (err: unknown, req: IncomingMessage) => void;
 }
-
-/**
- * The lazy session getter handed to the handler: no store I/O until it is called.
- *
- * @example
- * ```ts
- * async (req, res, session: LoadSession<MyData>) => { const s = await session(); }
- * ```
- */
-export type LoadSession<Data extends object> = () => Promise<Session<Data>>;
 
 /**
  * SessionHandler.
@@ -48,34 +49,8 @@ export type SessionHandler<Data extends object> = (
   session: LoadSession<Data>,
 ) => unknown;
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * What the core needs to know about a node:http request.
- *
- * @example
- * ```ts
- * const rs = sessions.request(requestInfo(req, false));
- * ```
- */
-export function requestInfo(req: IncomingMessage, trustProxy: boolean) {
-  const forwardedProto = trustProxy
-    ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim()
-    : undefined;
-  const forwardedFor = trustProxy
-    ? firstHeader(req.headers['x-forwarded-for'])?.split(',')[0]?.trim()
-    : undefined;
-  return {
-    cookie: req.headers.cookie,
-    secure: forwardedProto
-      ? forwardedProto === 'https'
-      : 'encrypted' in req.socket && req.socket.encrypted === true,
-    userAgent: req.headers['user-agent'],
-    ip: forwardedFor || req.socket.remoteAddress,
-  };
-}
+/** The facts `withSessions` read for a request, for `checkCsrf` on the same request. */
+const facts = new WeakMap<IncomingMessage, ForwardedFacts>();
 
 /**
  * Wrap a node:http handler. The handler gets a third argument that loads the session on first
@@ -100,9 +75,18 @@ export function withSessions<Data extends object>(
   handler: SessionHandler<Data>,
   options: NodeAdapterOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { trustProxy = false, onError = defaultOnError } = options;
+  assertSessions(sessions, 'tessera-session/node: withSessions(sessions, handler)');
+  const { onError = defaultOnError } = options;
   return async function tesseraNodeHandler(req, res) {
-    const rs = sessions.request(requestInfo(req, trustProxy));
+    const forwarded = nodeForwarded(req, options);
+    facts.set(req, forwarded);
+    const rs = sessions.request({
+      cookie: req.headers.cookie,
+      secure: forwarded.secure,
+      host: forwarded.host,
+      userAgent: req.headers['user-agent'],
+      ip: forwarded.ip,
+    });
     // Held from here, before the handler runs: no order of statements in it can write the head
     // before the commit (`res.end(String((await session()).increment('n')))` looks `res.end` up
     // first), and nothing thrown on the way out reaches the process.
@@ -126,7 +110,7 @@ export function withSessions<Data extends object>(
   };
 }
 
-function internalError(res: ServerResponse, headers: Parameters<typeof resetHeaders>[1]): void {
+function internalError(res: ServerResponse, headers: SessionHeaders): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -148,18 +132,23 @@ function defaultOnError(err: unknown): void {
  * checkCsrf(req, session, { formToken: form.get('_csrf'), trustedOrigins: ['https://admin.example.com'] });
  * ```
  */
-export interface NodeCsrfOptions extends Omit<CsrfGuardOptions, 'field'> {
+export interface NodeCsrfOptions extends Omit<CsrfOptions, 'field'> {
   /** The `_csrf` field of the form the handler parsed, when the header is absent. */
   readonly formToken?: unknown;
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-Host` for this app's own origin. Default `false`. */
-  readonly trustProxy?: boolean;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
  * CSRF check for a node:http handler, the same as the framework guards: on a state-changing
- * method, the `Origin` / `Sec-Fetch-Site` must be this app's (or trusted) and the token
- * (`x-csrf-token` header, else `formToken` from the form the handler parsed) must verify for
- * this session. Throws `CsrfError`, which `withSessions` answers with 403 `ERR_SESSION_CSRF`.
+ * method, the `Origin` / `Sec-Fetch-Site` (or, with neither, the `Referer`) must be this app's
+ * (or trusted) and the token (`x-csrf-token` header, else `formToken` from the form the handler
+ * parsed) must verify for this session. This app's origin comes from what `withSessions` read
+ * under its `trustProxy`: set it once, there. Throws `CsrfError`, which `withSessions` answers
+ * with 403 `ERR_SESSION_CSRF`.
  *
  * @example
  * ```ts
@@ -173,25 +162,20 @@ export interface NodeCsrfOptions extends Omit<CsrfGuardOptions, 'field'> {
  */
 export function checkCsrf(
   req: IncomingMessage,
-  session: Pick<Session<object>, 'verifyCsrfToken'>,
+  session: Parameters<typeof assertCsrf>[2],
   options: NodeCsrfOptions = {},
 ): void {
-  if (isSafeMethod(req.method ?? 'GET')) return;
-  const { trustedOrigins = [], header = 'x-csrf-token', formToken, trustProxy = false } = options;
-  const forwardedProto = trustProxy
-    ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim()
-    : undefined;
-  const forwardedHost = trustProxy
-    ? firstHeader(req.headers['x-forwarded-host'])?.split(',')[0]?.trim()
-    : undefined;
-  const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
-  const self = `${forwardedProto || (encrypted ? 'https' : 'http')}://${forwardedHost || req.headers.host}`;
-  const facts = {
-    origin: req.headers.origin,
-    secFetchSite: firstHeader(req.headers['sec-fetch-site']),
-    self,
-  };
-  if (!originAllowed(facts, trustedOrigins)) throw new CsrfError('cross-origin request refused');
-  const token = firstHeader(req.headers[header.toLowerCase()]) ?? formToken;
-  if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
+  const { header: tokenHeader = 'x-csrf-token', formToken } = options;
+  assertCsrf(
+    {
+      method: req.method ?? 'GET',
+      self: ownOrigin(facts.get(req) ?? nodeForwarded(req)),
+      origin: header(req, 'origin'),
+      secFetchSite: header(req, 'sec-fetch-site'),
+      referer: header(req, 'referer'),
+    },
+    header(req, tokenHeader.toLowerCase()) ?? formToken,
+    session,
+    options,
+  );
 }

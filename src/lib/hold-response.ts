@@ -1,8 +1,6 @@
 import { type ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
-import type { SessionError } from '../errors.ts';
+import { applyNodeHeaders } from '../http/headers.ts';
 import type { CommitResult, RequestSession } from '../manager.ts';
-import { mergeVary } from './vary.ts';
-import { sessionErrorBody } from './web-response.ts';
 
 type Headers = CommitResult['headers'];
 type Method = (...args: unknown[]) => unknown;
@@ -12,35 +10,10 @@ const WRITE_HEAD = 0;
 const WRITE = 1;
 const END = 2;
 
-/** Add tessera's headers: Set-Cookie appended, Vary merged, Cache-Control replaced. */
-export function applyHeaders(res: ServerResponse, headers: Headers): void {
-  for (const [name, value] of headers) {
-    if (name === 'set-cookie') res.appendHeader('set-cookie', value);
-    else if (name === 'vary') {
-      const current = res.getHeader('vary');
-      const vary = mergeVary(current === undefined ? undefined : String(current), value);
-      if (vary !== undefined) res.setHeader('vary', vary);
-    } else res.setHeader(name, value);
-  }
-}
-
 /** Drop every header the handler set, keeping the session's (the store and the cookie agree). */
 export function resetHeaders(res: ServerResponse, keep: Headers = []): void {
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  applyHeaders(res, keep);
-}
-
-/** Answer with a session error: headers the handler set are dropped, the status is the error's. */
-export function sendSessionError(res: ServerResponse, err: SessionError): void {
-  if (res.headersSent) {
-    res.destroy(err);
-    return;
-  }
-  resetHeaders(res);
-  res.statusCode = err.status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('cache-control', 'no-store');
-  res.end(sessionErrorBody(err));
+  applyNodeHeaders(res, keep);
 }
 
 /** What a held response does when something goes wrong after the handler wrote. */
@@ -153,7 +126,7 @@ export function holdResponse(
       return;
     }
     phase = OPEN;
-    if (headers.length > 0 && !res.headersSent) applyHeaders(res, headers);
+    if (headers.length > 0 && !res.headersSent) applyNodeHeaders(res, headers);
     try {
       for (let i = 0; i < queue.length; i++) {
         const [method, args] = queue[i]!;
@@ -188,7 +161,7 @@ export function holdResponse(
         const idle = rs.commitIfIdle();
         if (idle) {
           phase = OPEN;
-          if (idle.headers.length > 0 && !res.headersSent) applyHeaders(res, idle.headers);
+          if (idle.headers.length > 0 && !res.headersSent) applyNodeHeaders(res, idle.headers);
           return method.apply(this, args);
         }
         phase = COMMITTING;

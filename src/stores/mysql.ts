@@ -429,21 +429,13 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       );
     },
     async update(key, delta, now) {
-      const rebind = 'userId' in delta && delta.userId !== undefined;
       const { affectedRows } = await run<Result>('update', () => {
         const data = dataExpression(delta, flavour);
         return {
           sql: `UPDATE ${t} SET data = ${data.sql}, expires_at = COALESCE(?, expires_at),
-                  last_seen_at = COALESCE(?, last_seen_at)${rebind ? ', user_id = ?' : ''}
+                  last_seen_at = COALESCE(?, last_seen_at)
                 WHERE \`key\` = ? AND expires_at > ?`,
-          params: [
-            ...data.params,
-            delta.expiresAt ?? null,
-            delta.lastSeenAt ?? null,
-            ...(rebind ? [delta.userId ?? null] : []),
-            key,
-            now,
-          ],
+          params: [...data.params, delta.expiresAt ?? null, delta.lastSeenAt ?? null, key, now],
         };
       });
       // affectedRows counts matched rows, changed or not: mysql2 sets CLIENT_FOUND_ROWS by default.
@@ -500,9 +492,23 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       // MySQL has no DELETE … RETURNING: read the keys (index only, no record parsed), then delete
       // exactly those in one statement. (Contract change by the "stores" helper: resolves keys.)
       if (keys !== undefined && keys.length === 0) return [];
+      const only = keys ? ` AND \`key\` IN (${keys.map(() => '?').join(', ')})` : '';
+      // The statement depends on the server's flavour, known once set up.
+      if (ready === null) await run('destroyByUser', 'SELECT 1', [], true);
+      else await ready.catch(() => {});
+      if (flavour === 'mariadb') {
+        // MariaDB: one statement, the keys deleted come back with it (a session the user creates
+        // meanwhile is either deleted and listed, or untouched).
+        const rows = await run<{ key: string }[]>(
+          'destroyByUser',
+          `DELETE FROM ${t} WHERE user_id = ? AND \`key\` <> ?${only} RETURNING \`key\``,
+          [userId, except ?? '', ...(keys ?? [])],
+        );
+        return rows.map((row) => row.key);
+      }
       const listed = await run<{ key: string }[]>(
         'destroyByUser',
-        `SELECT \`key\` FROM ${t} WHERE user_id = ? AND \`key\` <> ?${keys ? ` AND \`key\` IN (${keys.map(() => '?').join(', ')})` : ''}`,
+        `SELECT \`key\` FROM ${t} WHERE user_id = ? AND \`key\` <> ?${only}`,
         [userId, except ?? '', ...(keys ?? [])],
         true,
       );

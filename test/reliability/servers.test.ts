@@ -47,6 +47,11 @@ const cases = [
   { name: 'PostgreSQL', spec: `postgres:${schema}`, down: pgDown },
   { name: 'Redis', spec: `redis:${prefix}`, down: redisDown },
   { name: 'MariaDB', spec: `mysql:${mysqlTable}`, down: mysqlDown },
+  {
+    name: 'PostgreSQL behind a Redis cache',
+    spec: `cached:${schema}:${prefix}cache:`,
+    down: pgDown ?? redisDown,
+  },
 ];
 
 afterAll(async () => {

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
 import { serve } from '@hono/node-server';
 import express from 'express';
+import express4Framework from 'express4';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import * as tExpress from '../../src/adapters/express.ts';
@@ -23,6 +24,7 @@ import { withSessions as withFetchSessions } from '../../src/adapters/fetch.ts';
 import * as tHono from '../../src/adapters/hono.ts';
 import { checkCsrf, withSessions } from '../../src/adapters/node.ts';
 import { CsrfError } from '../../src/errors.ts';
+import { checkCsrf as checkFetchCsrf, sessionErrorResponse } from '../../src/http/index.ts';
 import type { Sessions } from '../../src/manager.ts';
 import type { Session } from '../../src/session.ts';
 import { listen } from './http.ts';
@@ -160,53 +162,95 @@ export function nodeApp(csrf: boolean): AppFactory {
     );
 }
 
-export function expressApp(csrf: boolean): AppFactory {
+/** Express 5 (`express`) or Express 4 (`express4`, an alias dev dependency): one app for both. */
+export function expressApp(csrf: boolean, framework: typeof express = express): AppFactory {
   return async (sessions, hooks) => {
-    const app = express();
-    app.use(express.urlencoded());
+    const app = framework();
+    // Express 4 does not catch a rejected async handler (Express 5 does): pass it to next(),
+    // as every Express 4 app must.
+    const caught =
+      (fn: (req: express.Request, res: express.Response) => Promise<unknown>) =>
+      (req: express.Request, res: express.Response, next: express.NextFunction) =>
+        void fn(req, res).catch(next);
+    // extended: false is body-parser's default; saying it keeps Express 4 from printing a
+    // deprecation about the option's absence.
+    app.use(framework.urlencoded({ extended: false }));
     app.use(tExpress.sessionMiddleware(sessions));
     if (csrf) app.use(tExpress.csrfProtection());
     const load = (req: express.Request) => req.session as unknown as Load;
     app.get('/idle', (_req, res) => {
       res.send('idle');
     });
-    app.get('/state', async (req, res) => {
-      res.json(await routes.state(load(req)));
-    });
-    app.post('/views', async (req, res) => {
-      res.json(await routes.views(load(req)));
-    });
-    app.post('/likes', async (req, res) => {
-      res.json(await routes.like(load(req), req.query['item'] ?? req.body?.item));
-    });
-    app.post('/slow-like', async (req, res) => {
-      res.json(await routes.slowLike(load(req), hooks));
-    });
-    app.post('/login', async (req, res) => {
-      res.json(await routes.login(load(req), req.query['user']));
-    });
-    app.post('/logout', async (req, res) => {
-      res.json(await routes.logout(load(req)));
-    });
-    app.post('/boom', async (req, res) => {
-      res.json(await routes.boom(load(req)));
-    });
-    app.post('/fail-soft', async (req, res) => {
-      res.status(500).json(await routes.failSoft(load(req)));
-    });
-    app.post('/bad-header', async (req, res) => {
-      const location = await routes.badLocation(load(req));
-      res.writeHead(303, { location });
-      res.end();
-    });
-    app.post('/one-liner', async (req, res) => {
-      res.end(String((await req.session()).increment('views' as never)));
-    });
-    app.post('/write-throw', async (req, res) => {
-      (await load(req)()).set('views', 1000);
-      res.write('partial');
-      throw new Error('after write');
-    });
+    app.get(
+      '/state',
+      caught(async (req, res) => {
+        res.json(await routes.state(load(req)));
+      }),
+    );
+    app.post(
+      '/views',
+      caught(async (req, res) => {
+        res.json(await routes.views(load(req)));
+      }),
+    );
+    app.post(
+      '/likes',
+      caught(async (req, res) => {
+        res.json(await routes.like(load(req), req.query['item'] ?? req.body?.item));
+      }),
+    );
+    app.post(
+      '/slow-like',
+      caught(async (req, res) => {
+        res.json(await routes.slowLike(load(req), hooks));
+      }),
+    );
+    app.post(
+      '/login',
+      caught(async (req, res) => {
+        res.json(await routes.login(load(req), req.query['user']));
+      }),
+    );
+    app.post(
+      '/logout',
+      caught(async (req, res) => {
+        res.json(await routes.logout(load(req)));
+      }),
+    );
+    app.post(
+      '/boom',
+      caught(async (req, res) => {
+        res.json(await routes.boom(load(req)));
+      }),
+    );
+    app.post(
+      '/fail-soft',
+      caught(async (req, res) => {
+        res.status(500).json(await routes.failSoft(load(req)));
+      }),
+    );
+    app.post(
+      '/bad-header',
+      caught(async (req, res) => {
+        const location = await routes.badLocation(load(req));
+        res.writeHead(303, { location });
+        res.end();
+      }),
+    );
+    app.post(
+      '/one-liner',
+      caught(async (req, res) => {
+        res.end(String((await req.session()).increment('views' as never)));
+      }),
+    );
+    app.post(
+      '/write-throw',
+      caught(async (req, res) => {
+        (await load(req)()).set('views', 1000);
+        res.write('partial');
+        throw new Error('after write');
+      }),
+    );
     app.use(tExpress.sessionErrors());
     app.use(
       (
@@ -226,7 +270,7 @@ export function fastifyApp(csrf: boolean): AppFactory {
   return async (sessions, hooks) => {
     const app = Fastify();
     await app.register(formbody);
-    await app.register(tFastify.tesseraSessions, { sessions });
+    await app.register(tFastify.sessionPlugin, { sessions });
     if (csrf) app.addHook('preHandler', tFastify.csrfProtection());
     const load = (req: { session: unknown }) => req.session as Load;
     const query = (req: { query: unknown }) => req.query as Record<string, string | undefined>;
@@ -293,47 +337,58 @@ export function honoApp(csrf: boolean): AppFactory {
   };
 }
 
-export const fetchApp: AppFactory = async (sessions, hooks) => {
-  const handler = withFetchSessions(sessions, async (request, load) => {
-    const url = new URL(request.url);
-    const q = url.searchParams;
-    const form =
-      request.method === 'POST' ? new URLSearchParams(await request.text()) : new URLSearchParams();
-    switch (`${request.method} ${url.pathname}`) {
-      case 'GET /idle':
-        return new Response('idle');
-      case 'GET /state':
-        return Response.json(await routes.state(load));
-      case 'POST /views':
-        return Response.json(await routes.views(load));
-      case 'POST /likes':
-        return Response.json(await routes.like(load, q.get('item') ?? form.get('item')));
-      case 'POST /slow-like':
-        return Response.json(await routes.slowLike(load, hooks));
-      case 'POST /login':
-        return Response.json(await routes.login(load, q.get('user')));
-      case 'POST /logout':
-        return Response.json(await routes.logout(load));
-      case 'POST /boom':
-        return Response.json(await routes.boom(load));
-      case 'POST /fail-soft':
-        return Response.json(await routes.failSoft(load), { status: 500 });
-      case 'POST /bad-header':
-        return new Response(null, {
-          status: 303,
-          headers: { location: await routes.badLocation(load) },
-        });
-      case 'POST /one-liner':
-        return new Response(String((await load()).increment('views')));
-      default:
-        return new Response('not found', { status: 404 });
-    }
-  });
-  return serveFetch(async (request) => {
-    try {
-      return await handler(request);
-    } catch (err) {
-      return new Response(err instanceof CsrfError ? 'csrf' : 'oops', { status: 500 });
-    }
-  });
-};
+export function fetchApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) => {
+    const handler = withFetchSessions(sessions, async (request, load) => {
+      const url = new URL(request.url);
+      const q = url.searchParams;
+      // The kit's check for Request/Response code reads the form from a clone: the body stays.
+      if (csrf) await checkFetchCsrf(request, await load());
+      const form =
+        request.method === 'POST'
+          ? new URLSearchParams(await request.text())
+          : new URLSearchParams();
+      switch (`${request.method} ${url.pathname}`) {
+        case 'GET /idle':
+          return new Response('idle');
+        case 'GET /state':
+          return Response.json(await routes.state(load));
+        case 'POST /views':
+          return Response.json(await routes.views(load));
+        case 'POST /likes':
+          return Response.json(await routes.like(load, q.get('item') ?? form.get('item')));
+        case 'POST /slow-like':
+          return Response.json(await routes.slowLike(load, hooks));
+        case 'POST /login':
+          return Response.json(await routes.login(load, q.get('user')));
+        case 'POST /logout':
+          return Response.json(await routes.logout(load));
+        case 'POST /boom':
+          return Response.json(await routes.boom(load));
+        case 'POST /fail-soft':
+          return Response.json(await routes.failSoft(load), { status: 500 });
+        case 'POST /bad-header':
+          return new Response(null, {
+            status: 303,
+            headers: { location: await routes.badLocation(load) },
+          });
+        case 'POST /one-liner':
+          return new Response(String((await load()).increment('views')));
+        default:
+          return new Response('not found', { status: 404 });
+      }
+    });
+    return serveFetch(async (request) => {
+      try {
+        return await handler(request);
+      } catch (err) {
+        if (err instanceof CsrfError) return sessionErrorResponse(err);
+        return new Response('oops', { status: 500 });
+      }
+    });
+  };
+}
+
+/** The Express app on Express 4. */
+export const express4 = (csrf: boolean): AppFactory =>
+  expressApp(csrf, express4Framework as unknown as typeof express);

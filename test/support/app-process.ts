@@ -1,7 +1,8 @@
 /**
  * An app server as its own process, for tests of several servers sharing one store. Started by
  * `startAppProcess(store)`; the store is described by a string so each process opens its own
- * connection: `sqlite:<file>`, `postgres:<schema>`, `mysql:<table>`, `redis:<prefix>`.
+ * connection: `sqlite:<file>`, `postgres:<schema>`, `mysql:<table>`, `redis:<prefix>`,
+ * `cached:<schema>:<prefix>` (PostgreSQL behind a Redis cache).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,19 @@ async function serve(spec: string): Promise<void> {
       table: arg,
       sweepInterval: 0,
       poolOptions: { connectTimeout: 1000 },
+    });
+  } else if (kind === 'cached') {
+    // cached:<postgres schema>:<redis prefix>
+    const [schema, prefix] = [arg.slice(0, arg.indexOf(':')), arg.slice(arg.indexOf(':') + 1)];
+    const { Redis } = await import('ioredis');
+    const { postgresStore } = await import('../../src/stores/postgres.ts');
+    const { redisStore } = await import('../../src/stores/redis.ts');
+    const { cachedStore } = await import('../../src/stores/cached.ts');
+    const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    client.on('error', () => {});
+    store = cachedStore({
+      primary: postgresStore({ connectionString: DATABASE_URL, schema, sweepInterval: 0 }),
+      cache: redisStore({ client, prefix, commandTimeout: 1000 }),
     });
   } else throw new Error(`unknown store ${spec}`);
   const sessions = createSessions({ secrets: ['shared-secret-of-the-cluster-0123456789'], store });

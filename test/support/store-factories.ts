@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { SessionStore } from '../../src/store.ts';
+import { cachedStore } from '../../src/stores/cached.ts';
 import { memoryStore } from '../../src/stores/memory.ts';
 import { mysqlStore } from '../../src/stores/mysql.ts';
 import { postgresStore } from '../../src/stores/postgres.ts';
@@ -106,3 +107,19 @@ export const storeFactories: StoreFactory[] = [
     },
   },
 ];
+
+// Each durable store behind each cache: the same suites, through the cache.
+const byName = (name: string) => storeFactories.find((f) => f.name === name)!;
+for (const [primaryName, cacheName] of [
+  ['postgres', 'redis'],
+  ['sqlite', 'memory'],
+] as const) {
+  const primary = byName(primaryName);
+  const cache = byName(cacheName);
+  storeFactories.push({
+    name: `${primaryName} behind a ${cacheName} cache`,
+    unavailable: async () => (await primary.unavailable()) ?? (await cache.unavailable()),
+    make: async () =>
+      cachedStore({ primary: await primary.make(), cache: await cache.make(), log: () => {} }),
+  });
+}

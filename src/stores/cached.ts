@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import { SessionConfigError } from '../errors.ts';
+import type { JsonValue, SessionRecord, SessionStore } from '../store.ts';
+
+/**
+ * Options of {@link cachedStore}.
+ *
+ * @example
+ * ```ts
+ * const options: CachedStoreOptions = { primary: postgresStore({ pool }), cache: redisStore({ client }), ttl: 60_000 };
+ * ```
+ */
+export interface CachedStoreOptions {
+  /** The source of truth (e.g. `postgresStore`, `sqliteStore`, `mysqlStore`): every write goes here first. */
+  readonly primary: SessionStore;
+  /** The cache in front of it (e.g. `redisStore`, shared by every app server; or a per-process `memoryStore`). */
+  readonly cache: SessionStore;
+  /**
+   * Longest a record stays in the cache, in ms. Default 60 000. Every write removes the record from
+   * the cache anyway; this bounds staleness in the one case a removal cannot reach the cache (a
+   * process cut off from a cache that other processes still read), and, with a per-process
+   * `memoryStore` cache, how long another process may serve a record older than a write.
+   */
+  readonly ttl?: number;
+  /** How long a reader's claim to fill the cache lives, in ms. Default 10 000 (longer than any primary read). */
+  readonly leaseTtl?: number;
+  /** After a cache failure, how long to go straight to the primary before trying the cache again, in ms. Default 1000. */
+  readonly retryAfter?: number;
+  /** Where the one line per cache outage goes. Default `console.warn`. */
+  readonly log?: (message: string) => void;
+}
+
+/** What cachedStore keeps under a session's key in the cache store. */
+interface Entry {
+  /** Who may fill this entry: the reader (or creator) that wrote it. */
+  lease: string;
+  /** The lease of whoever filled `record`; the entry is a hit only when it equals `lease`. */
+  filled?: string;
+  record?: SessionRecord;
+}
+
+const MAX_PENDING = 10_000;
+
+/**
+ * A cache in front of a durable store, as Django's `cached_db` and the Tipfy seed's memcache in
+ * front of the datastore. Reads come from the cache and fall back to the primary (filling the
+ * cache); every write goes to the primary, with its atomic deltas, and then removes the record
+ * from the cache, so a read after a completed write never returns the older record from any
+ * process sharing the cache.
+ *
+ * A reader that fills the cache can never put back a record older than a completed write: before
+ * reading the primary it takes a lease (a fresh random id written under the key), and it fills
+ * only *that* lease, with one alive-only update of the cache store; a write removes the key after
+ * it lands, which kills every lease taken before it. A fill that lands on someone else's lease
+ * does not match it and reads as a miss.
+ *
+ * A cache outage degrades to the primary (one log line per outage) and the cache is used again once
+ * it answers, after the removals it missed have been replayed. A primary outage is
+ * `ERR_SESSION_STORE_UNAVAILABLE`, as without the cache.
+ *
+ * @example
+ * ```ts
+ * import { cachedStore, createSessions } from 'tessera-session';
+ * import { postgresStore } from 'tessera-session/postgres';
+ * import { redisStore } from 'tessera-session/redis';
+ *
+ * const store = cachedStore({ primary: postgresStore({ pool }), cache: redisStore({ client, prefix: 'cache:' }) });
+ * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store });
+ * ```
+ */
+export function cachedStore(options: CachedStoreOptions): SessionStore & {
+  /** Whether the cache is currently in use (false during a cache outage). */
+  readonly cacheHealthy: boolean;
+  close(): Promise<void>;
+} {
+  const {
+    primary,
+    cache,
+    ttl = 60_000,
+    leaseTtl = 10_000,
+    retryAfter = 1000,
+    log = (message: string) => console.warn(message),
+  } = options ?? ({} as CachedStoreOptions);
+  for (const [name, store] of [
+    ['primary', primary],
+    ['cache', cache],
+  ] as const) {
+    if (!store || typeof store.get !== 'function' || typeof store.update !== 'function') {
+      throw new SessionConfigError(
+        `cachedStore: ${name} must be a tessera store, e.g. cachedStore({ primary: postgresStore({ pool }), cache: redisStore({ client }) })`,
+      );
+    }
+  }
+  if (primary === cache) {
+    throw new SessionConfigError('cachedStore: primary and cache must be two different stores');
+  }
+  for (const [name, value] of [
+    ['ttl', ttl],
+    ['leaseTtl', leaseTtl],
+    ['retryAfter', retryAfter],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new SessionConfigError(`cachedStore: ${name} must be a positive number of ms`);
+    }
+  }
+
+  // --- cache health ---------------------------------------------------------------------------
+  let healthy = true;
+  let retryAt = 0;
+  /** Keys whose removal from the cache failed: removed before the cache is read again. */
+  const pending = new Set<string>();
+  /** Too many missed removals to remember: the cache is not read until everything in it has expired. */
+  let distrustUntil = 0;
+  let recovering: Promise<boolean> | null = null;
+
+  function failed(err: unknown): void {
+    if (healthy) {
+      log(
+        `tessera cachedStore: the cache failed (${(err as Error)?.message ?? err}); serving from the primary until it answers again`,
+      );
+    }
+    healthy = false;
+    retryAt = Date.now() + retryAfter;
+  }
+
+  /** Whether the cache may be used now; after an outage, replays the missed removals first. */
+  async function usable(): Promise<boolean> {
+    if (healthy) return Date.now() >= distrustUntil;
+    if (Date.now() < retryAt) return false;
+    recovering ??= (async () => {
+      try {
+        // Writes that land meanwhile add to `pending`: loop until it is empty.
+        while (pending.size > 0) {
+          const key = pending.values().next().value as string;
+          await cache.destroy(key);
+          pending.delete(key);
+        }
+        await (cache.ping ? cache.ping() : cache.get('tessera-cache-probe', Date.now()));
+        healthy = true;
+        return Date.now() >= distrustUntil;
+      } catch (err) {
+        failed(err);
+        return false;
+      } finally {
+        recovering = null;
+      }
+    })();
+    return recovering;
+  }
+
+  /** Remove a key from the cache after a write; remembered for later if the cache is down. */
+  async function invalidate(key: string): Promise<void> {
+    if (!healthy) return remember(key);
+    try {
+      await cache.destroy(key);
+    } catch (err) {
+      failed(err);
+      remember(key);
+    }
+  }
+
+  function remember(key: string): void {
+    if (pending.size < MAX_PENDING) pending.add(key);
+    else distrustUntil = Date.now() + ttl;
+  }
+
+  // --- leases and fills -------------------------------------------------------------------------
+  const entryRecord = (entry: Entry, now: number): SessionRecord => ({
+    data: entry as unknown as Record<string, JsonValue>,
+    userId: null, // the cache's own user index is never used
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + leaseTtl,
+    absoluteExpiresAt: now + leaseTtl,
+    meta: {},
+  });
+
+  /** Claim the right to fill `key`; `null` when the cache cannot be used. */
+  async function lease(key: string, now: number): Promise<string | null> {
+    const id = randomBytes(12).toString('base64url');
+    try {
+      await cache.create(key, entryRecord({ lease: id }, now));
+      return id;
+    } catch (err) {
+      failed(err);
+      return null;
+    }
+  }
+
+  /** Fill the entry only while it is still our lease's (a write in between removed it). */
+  async function fill(key: string, id: string, record: SessionRecord, now: number): Promise<void> {
+    try {
+      await cache.update(
+        key,
+        {
+          set: { record: record as unknown as JsonValue, filled: id },
+          expiresAt: Math.min(now + ttl, record.expiresAt),
+        },
+        now,
+      );
+    } catch (err) {
+      // The fill may or may not have landed, over a lease someone else may hold: have the key
+      // removed before the cache is read again.
+      failed(err);
+      remember(key);
+    }
+  }
+
+  /** Read from the primary, filling the cache when we hold a lease. */
+  async function readThrough(key: string, now: number, id: string | null) {
+    const record = await primary.get(key, now);
+    if (record && id) await fill(key, id, record, now);
+    return record;
+  }
+
+  return {
+    get cacheHealthy() {
+      return healthy;
+    },
+    async get(key, now) {
+      if (!(await usable())) return primary.get(key, now);
+      let entry: Entry | null = null;
+      try {
+        entry = ((await cache.get(key, now))?.data ?? null) as Entry | null;
+      } catch (err) {
+        failed(err);
+        return primary.get(key, now);
+      }
+      if (entry?.record && entry.filled === entry.lease) {
+        return entry.record.expiresAt > now ? entry.record : null;
+      }
+      // Someone else's lease, not yet filled: read the primary and leave the fill to them.
+      if (entry && entry.filled === undefined) return primary.get(key, now);
+      return readThrough(key, now, await lease(key, now));
+    },
+    async create(key, record) {
+      const now = record.lastSeenAt;
+      const id = (await usable()) ? await lease(key, now) : null;
+      await primary.create(key, record);
+      if (id) await fill(key, id, record, now);
+    },
+    async update(key, delta, now) {
+      try {
+        return await primary.update(key, delta, now);
+      } finally {
+        // Also after a failure: a write that timed out may still have landed.
+        await invalidate(key);
+      }
+    },
+    async regenerate(oldKey, newKey, change, now) {
+      const id = (await usable()) ? await lease(newKey, now) : null;
+      let moved: SessionRecord | null;
+      try {
+        moved = await primary.regenerate(oldKey, newKey, change, now);
+      } finally {
+        await invalidate(oldKey);
+      }
+      // A revocation of the new key after the move removed our lease: this fill writes nothing.
+      if (moved && id) await fill(newKey, id, moved, now);
+      return moved;
+    },
+    async touch(key, expiresAt, lastSeenAt, now) {
+      try {
+        return await primary.touch(key, expiresAt, lastSeenAt, now);
+      } finally {
+        await invalidate(key);
+      }
+    },
+    async destroy(key) {
+      try {
+        return await primary.destroy(key);
+      } finally {
+        await invalidate(key);
+      }
+    },
+    async listByUser(userId, now) {
+      return primary.listByUser(userId, now);
+    },
+    async destroyByUser(userId, options) {
+      const deleted = await primary.destroyByUser(userId, options);
+      await Promise.all(deleted.map(invalidate));
+      return deleted;
+    },
+    async ping() {
+      // The cache being down is a degraded service, not an outage: health follows the primary.
+      await (primary.ping ? primary.ping() : primary.get('tessera-health-check', Date.now()));
+    },
+    async close() {
+      await Promise.all([primary.close?.(), cache.close?.()]);
+    },
+  };
+}

@@ -1,0 +1,371 @@
+/**
+ * cachedStore: the conformance suite on two combinations, the stale-fill race made to happen, a
+ * cache outage and a primary outage through a real HTTP server, what a per-process memoryStore
+ * cache does and does not guarantee, and several processes sharing PostgreSQL and Redis.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSessions } from '../src/sessions.ts';
+import type { SessionRecord, SessionStore } from '../src/store.ts';
+import { cachedStore } from '../src/stores/cached.ts';
+import { memoryStore } from '../src/stores/memory.ts';
+import { postgresStore } from '../src/stores/postgres.ts';
+import { redisStore } from '../src/stores/redis.ts';
+import { sqliteStore } from '../src/stores/sqlite.ts';
+import { storeConformance } from '../src/testing/index.ts';
+import { testApp } from './support/app.ts';
+import { startAppProcess } from './support/app-process.ts';
+import { Browser, listen } from './support/http.ts';
+import { ownRedis } from './support/own-servers.ts';
+import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
+import { counted } from './support/stores.ts';
+
+const noPostgres = await serviceUnavailable('PostgreSQL', async () => {
+  const c = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
+  await c.connect();
+  await c.end();
+});
+const noRedis = await serviceUnavailable('Redis', async () => {
+  const c = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  c.on('error', () => {});
+  await c.connect();
+  c.disconnect();
+});
+const shared = noPostgres ?? noRedis;
+
+const schema = `tessera_cached_${randomBytes(4).toString('hex')}`;
+const prefix = `tessera-cached-${randomBytes(4).toString('hex')}:`;
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
+pool.on('error', () => {});
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+redis.on('error', () => {});
+
+afterAll(async () => {
+  if (!shared) {
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  }
+  await pool.end();
+  redis.disconnect();
+});
+
+const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): SessionRecord => ({
+  data,
+  userId: null,
+  createdAt: now,
+  lastSeenAt: now,
+  expiresAt: now + ttl,
+  absoluteExpiresAt: now + 10 * ttl,
+  meta: {},
+});
+const key = () => randomBytes(32).toString('base64url');
+const quiet = { log: () => {} };
+
+/** A PostgreSQL primary and a Redis cache, as two app servers would each open them. */
+function pgRedis() {
+  const primary = postgresStore({ pool, schema, sweepInterval: 0 });
+  const cache = redisStore({ client: redis, prefix });
+  return { primary, cache };
+}
+
+describe.skipIf(shared !== null)('cachedStore: PostgreSQL behind a Redis cache', () => {
+  describe('conformance', () => {
+    for (const c of storeConformance({
+      makeStore: () => cachedStore({ ...pgRedis(), ...quiet }),
+      disposeStore: async () => {}, // the pool and the client are shared by the file
+    })) {
+      it(c.name, c.run);
+    }
+  });
+
+  it('reads are served from the cache once filled; a write removes the entry', async () => {
+    const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
+    const store = cachedStore({ primary, cache: redisStore({ client: redis, prefix }), ...quiet });
+    const k = key();
+    const now = Date.now();
+    await store.create(k, record(now, { v: 1 }));
+    primary.reset();
+    for (let i = 0; i < 5; i++) expect((await store.get(k, now))?.data).toEqual({ v: 1 });
+    expect(primary.calls['get'] ?? 0).toBe(0); // the create filled the cache
+    await store.update(k, { set: { v: 2 } }, now);
+    expect(await redisStore({ client: redis, prefix }).get(k, now)).toBeNull(); // removed
+    expect((await store.get(k, now))?.data).toEqual({ v: 2 });
+    expect((await store.get(k, now))?.data).toEqual({ v: 2 });
+    expect(primary.calls['get']).toBe(1); // one miss refilled it
+  });
+
+  it('the stale-fill race: a reader that read the primary before a write cannot put the old record back', async () => {
+    // Two app servers (A reads, B writes) share the primary and the cache.
+    const base = postgresStore({ pool, schema, sweepInterval: 0 });
+    let release: () => void = () => {};
+    let readDone: () => void = () => {};
+    const paused = new Promise<void>((r) => (release = r));
+    const hasRead = new Promise<void>((r) => (readDone = r));
+    let pause = true;
+    const slowPrimary: SessionStore = {
+      ...base,
+      async get(k, now) {
+        const r = await base.get(k, now); // the old record
+        if (pause) {
+          pause = false;
+          readDone();
+          await paused; // B writes and removes the cache entry meanwhile
+        }
+        return r;
+      },
+    };
+    const a = cachedStore({
+      primary: slowPrimary,
+      cache: redisStore({ client: redis, prefix }),
+      ...quiet,
+    });
+    const b = cachedStore({ ...pgRedis(), ...quiet });
+    const k = key();
+    const now = Date.now();
+    await b.create(k, record(now, { v: 'old' }));
+    await redisStore({ client: redis, prefix }).destroy(k); // evicted: A's next read misses
+    const reading = a.get(k, now);
+    await hasRead;
+    expect(await b.update(k, { set: { v: 'new' } }, now)).toBe(true); // completed
+    release();
+    expect((await reading)?.data).toEqual({ v: 'old' }); // A's own read began before the write: fine
+    // Every read after the completed write, through either server, sees it.
+    for (const s of [a, b, a]) expect((await s.get(k, now))?.data).toEqual({ v: 'new' });
+  });
+
+  it('a late fill landing on another reader’s lease reads as a miss, never as the old record', async () => {
+    const base = postgresStore({ pool, schema, sweepInterval: 0 });
+    let release: () => void = () => {};
+    let readDone: () => void = () => {};
+    const paused = new Promise<void>((r) => (release = r));
+    const hasRead = new Promise<void>((r) => (readDone = r));
+    let pause = true;
+    const slowPrimary: SessionStore = {
+      ...base,
+      async get(k, now) {
+        const r = await base.get(k, now);
+        if (pause) {
+          pause = false;
+          readDone();
+          await paused;
+        }
+        return r;
+      },
+    };
+    const a = cachedStore({
+      primary: slowPrimary,
+      cache: redisStore({ client: redis, prefix }),
+      ...quiet,
+    });
+    const b = cachedStore({ ...pgRedis(), ...quiet });
+    const cache = redisStore({ client: redis, prefix });
+    const k = key();
+    const now = Date.now();
+    await b.create(k, record(now, { v: 'old' }));
+    await cache.destroy(k);
+    const reading = a.get(k, now); // A: lease, read 'old', paused
+    await hasRead;
+    await b.update(k, { set: { v: 'new' } }, now); // kills A's lease
+    const c = cachedStore({ ...pgRedis(), ...quiet });
+    // C misses and takes a lease of its own; hold its entry unfilled by filling it as A would.
+    const entry = await cache.get(k, now);
+    expect(entry).toBeNull();
+    await c.get(k, now); // C: lease + 'new' + fill
+    release();
+    await reading; // A's fill lands on C's live entry, with A's lease id
+    const after = await cache.get(k, now);
+    const data = after?.data as { lease?: string; filled?: string; record?: SessionRecord };
+    // Either A's update found no entry, or it left one whose fill does not match the lease.
+    if (data?.record?.data['v'] === 'old') expect(data.filled).not.toBe(data.lease);
+    for (const s of [a, b, c]) expect((await s.get(k, now))?.data).toEqual({ v: 'new' });
+  });
+
+  it('a revocation racing a login cannot leave the new session alive in the cache', async () => {
+    const store = cachedStore({ ...pgRedis(), ...quiet });
+    const other = cachedStore({ ...pgRedis(), ...quiet });
+    const now = Date.now();
+    const oldKey = key();
+    const newKey = key();
+    await store.create(oldKey, record(now, { cart: ['a'] }));
+    if (!store.regenerate) return; // the primary predates regenerate
+    const moved = await store.regenerate(oldKey, newKey, { delta: {}, userId: 'u-race' }, now);
+    expect(moved?.userId).toBe('u-race');
+    expect((await other.get(newKey, now))?.userId).toBe('u-race'); // filled
+    await other.destroyByUser('u-race');
+    for (const s of [store, other]) {
+      expect(await s.get(newKey, now)).toBeNull();
+      expect(await s.get(oldKey, now)).toBeNull();
+    }
+  });
+
+  it('bad options are ERR_SESSION_CONFIG at construction', () => {
+    const { primary, cache } = pgRedis();
+    expect(() => cachedStore({ primary } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+    );
+    expect(() => cachedStore({ primary, cache: primary })).toThrow(/two different stores/);
+    expect(() => cachedStore({ primary, cache, ttl: 0 })).toThrow(/ttl/);
+  });
+});
+
+describe('cachedStore: SQLite behind a per-process memoryStore', () => {
+  describe('conformance', () => {
+    for (const c of storeConformance({
+      makeStore: () =>
+        cachedStore({
+          primary: sqliteStore({ path: ':memory:', sweepInterval: 0 }),
+          cache: memoryStore({ sweepInterval: 0 }),
+          ...quiet,
+        }),
+    })) {
+      it(c.name, c.run);
+    }
+  });
+
+  it('what is guaranteed: one process reads its own writes; another process may read the older record until ttl', async () => {
+    const primary = memoryStore({ sweepInterval: 0 }); // one shared source of truth
+    const ttl = 30_000;
+    const a = cachedStore({ primary, cache: memoryStore({ sweepInterval: 0 }), ttl, ...quiet });
+    const b = cachedStore({ primary, cache: memoryStore({ sweepInterval: 0 }), ttl, ...quiet });
+    const k = key();
+    const now = Date.now();
+    await a.create(k, record(now, { v: 1 }, 3_600_000));
+    expect((await b.get(k, now))?.data).toEqual({ v: 1 }); // B's own cache now holds v1
+    await a.update(k, { set: { v: 2 } }, now);
+    expect((await a.get(k, now))?.data).toEqual({ v: 2 }); // the writer's process: fresh
+    expect((await b.get(k, now + ttl - 1))?.data).toEqual({ v: 1 }); // documented: stale, up to ttl
+    expect((await b.get(k, now + ttl))?.data).toEqual({ v: 2 });
+    // Even a destroy is seen late by the other process: why docs/stores/cached.md says one process only.
+    expect((await b.get(k, now + ttl))?.data).toEqual({ v: 2 });
+    await a.destroy(k);
+    expect(await a.get(k, now + ttl)).toBeNull();
+    expect(await b.get(k, now + ttl)).not.toBeNull();
+    expect(await b.get(k, now + 2 * ttl)).toBeNull();
+  });
+});
+
+describe.skipIf(noPostgres !== null)('cachedStore outages, through a real HTTP server', () => {
+  it('the cache stops: requests are served from the primary, one log line, stale entries are never served after, the cache refills', async () => {
+    const own = await ownRedis();
+    const client = new Redis(own.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    client.on('error', () => {});
+    const lines: string[] = [];
+    const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
+    const store = cachedStore({
+      primary,
+      cache: redisStore({ client, commandTimeout: 500 }),
+      retryAfter: 200,
+      log: (line) => lines.push(line),
+    });
+    const sessions = createSessions({ secrets: ['c'.repeat(32)], store });
+    const server = await listen(testApp(sessions as never));
+    try {
+      const visitor = new Browser(server.url);
+      expect((await visitor.post('/set?key=v&value=1')).status).toBe(200);
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 1 }); // cached
+      await own.stop(); // saves its data: the entry holding v=1 comes back with the server
+      const statuses: number[] = [];
+      for (let i = 2; i <= 6; i++)
+        statuses.push((await visitor.post(`/set?key=v&value=${i}`)).status);
+      for (let i = 0; i < 5; i++) statuses.push((await visitor.get('/get?key=v')).status);
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 6 });
+      expect(lines).toHaveLength(1);
+      expect(store.cacheHealthy).toBe(false);
+      await own.start();
+      expect(await client.dbsize()).toBeGreaterThan(0); // the entry holding v=1 is back
+      await new Promise((r) => setTimeout(r, 300)); // past retryAfter
+      // The first read replays the missed removal before using the cache: never v=1.
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 6 });
+      expect(store.cacheHealthy).toBe(true);
+      primary.reset();
+      for (let i = 0; i < 3; i++)
+        expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 6 });
+      expect(primary.calls['get'] ?? 0).toBe(0); // refilled: served from the cache again
+      expect(lines).toHaveLength(1);
+    } finally {
+      await server.close();
+      client.disconnect();
+      await own.destroy();
+    }
+  }, 60_000);
+
+  it('the primary fails: writes are 503 ERR_SESSION_STORE_UNAVAILABLE, then the same server recovers', async () => {
+    const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
+    const store = cachedStore({ primary, cache: memoryStore({ sweepInterval: 0 }), ...quiet });
+    const sessions = createSessions({ secrets: ['d'.repeat(32)], store });
+    const server = await listen(testApp(sessions as never));
+    try {
+      const visitor = new Browser(server.url);
+      expect((await visitor.post('/set?key=v&value=1')).status).toBe(200);
+      primary.down = true;
+      const failed = await visitor.post('/set?key=v&value=2');
+      expect(failed.status).toBe(503);
+      expect(failed.json()).toMatchObject({ error: 'ERR_SESSION_STORE_UNAVAILABLE' });
+      expect((await new Browser(server.url).post('/set?key=v&value=1')).status).toBe(503);
+      primary.down = false;
+      expect((await visitor.post('/set?key=v&value=3')).status).toBe(200);
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 3 });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe.skipIf(shared !== null)(
+  'cachedStore: three app processes sharing PostgreSQL and a Redis cache',
+  () => {
+    it('every read after a completed write, on any process, sees it; concurrent pushes all land; a logout is effective everywhere', async () => {
+      const spec = `cached:${schema}:${prefix}`;
+      const started = await Promise.allSettled([0, 1, 2].map(() => startAppProcess(spec)));
+      const up = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      try {
+        if (up.length < 3)
+          throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+        const visitor = new Browser(up[0]!.url);
+        const via = async (i: number, path: string, method = 'GET') => {
+          const other = new Browser(up[i % 3]!.url);
+          for (const [k, v] of visitor.jar) other.jar.set(k, v);
+          const r = await other.request(path, { method });
+          for (const [k] of visitor.jar) if (!other.jar.has(k)) visitor.jar.delete(k);
+          for (const [k, v] of other.jar) visitor.jar.set(k, v);
+          return r;
+        };
+        await via(0, '/set?key=n&value=0', 'POST');
+        // Write on one process, read at once on the others: never the older value.
+        for (let n = 1; n <= 30; n++) {
+          await via(n, `/set?key=n&value=${n}`, 'POST');
+          expect((await via(n + 1, '/get?key=n')).json()).toMatchObject({ out: n });
+          expect((await via(n + 2, '/get?key=n')).json()).toMatchObject({ out: n });
+        }
+        await Promise.all(
+          Array.from({ length: 15 }, (_, i) => via(i, `/push?key=cart&value="p${i}"`, 'POST')),
+        );
+        for (let i = 0; i < 3; i++) {
+          const cart = (await via(i, '/get?key=cart')).json<{ out: string[] }>().out;
+          expect([...cart].sort()).toEqual(Array.from({ length: 15 }, (_, j) => `p${j}`).sort());
+        }
+        await via(0, '/login?user=cached-multi', 'POST');
+        expect((await via(1, '/get?key=n')).json()).toMatchObject({
+          userId: 'cached-multi',
+          out: 30,
+        });
+        const loggedIn = visitor.jar.get('sid')!;
+        await via(2, '/logout', 'POST');
+        for (const p of up) {
+          const replay = new Browser(p.url);
+          replay.jar.set('sid', loggedIn);
+          expect((await replay.get('/get?key=n')).json()).toMatchObject({
+            userId: null,
+            isNew: true,
+          });
+        }
+      } finally {
+        await Promise.all(up.map((p) => p.stop()));
+      }
+    }, 60_000);
+  },
+);
