@@ -14,7 +14,7 @@ const completeApp = (page: string) => tsBlockAfter(`docs/adapters/${page}`, 'A c
 let child: ChildProcess | undefined;
 afterEach(() => child?.kill());
 
-describe.each(['express.md', 'fastify.md', 'hono.md'])('docs/adapters/%s', (page) => {
+describe.each(['express.md', 'fastify.md', 'hono.md', 'koa.md'])('docs/adapters/%s', (page) => {
   it('the complete app runs as written: form, CSRF token, post, and refusal without it', async () => {
     const port = await freePort();
     child = spawn(process.execPath, ['--input-type=module-typescript', '-e', completeApp(page)], {

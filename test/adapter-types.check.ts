@@ -5,8 +5,10 @@
  */
 import express from 'express';
 import Fastify from 'fastify';
+import Koa from 'koa';
 import { sessionMiddleware } from '../src/adapters/express.ts';
 import { sessionPlugin } from '../src/adapters/fastify.ts';
+import * as tKoa from '../src/adapters/koa.ts';
 import { createSessions, memoryStore } from '../src/index.ts';
 
 interface AppData {
@@ -47,5 +49,18 @@ export async function fastifyTypes(): Promise<void> {
     // @ts-expect-error push onto a key that is not a list
     s.push('lang', 'x');
     return { lang };
+  });
+}
+
+export function koaTypes(): void {
+  const app = new Koa();
+  app.use(tKoa.sessionMiddleware(sessions));
+  app.use(tKoa.csrfProtection());
+  app.use(async (ctx) => {
+    const s = await ctx.session();
+    const lang: 'en' | 'fr' | undefined = s.get('lang');
+    // @ts-expect-error push onto a key that is not a list
+    s.push('lang', 'x');
+    ctx.body = { lang };
   });
 }

@@ -17,6 +17,7 @@ import {
   fetchApp,
   type Hooks,
   honoApp,
+  koaApp,
   nodeApp,
 } from './support/adapter-apps.ts';
 import { Browser } from './support/http.ts';
@@ -57,6 +58,7 @@ const adapters: Array<[string, AppFactory]> = [
   ['fastify', fastifyApp(false)],
   ['hono', honoApp(false)],
   ['fetch', fetchApp(false)],
+  ['koa', koaApp(false)],
 ];
 
 describe.each(adapters)('%s', (_name, factory) => {
@@ -262,6 +264,7 @@ const guarded: Array<[string, AppFactory]> = [
   ['fastify', fastifyApp(true)],
   ['hono', honoApp(true)],
   ['fetch', fetchApp(true)],
+  ['koa', koaApp(true)],
 ];
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };

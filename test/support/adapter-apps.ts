@@ -18,10 +18,12 @@ import express from 'express';
 import express4Framework from 'express4';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
+import Koa from 'koa';
 import * as tExpress from '../../src/adapters/express.ts';
 import * as tFastify from '../../src/adapters/fastify.ts';
 import { withSessions as withFetchSessions } from '../../src/adapters/fetch.ts';
 import * as tHono from '../../src/adapters/hono.ts';
+import * as tKoa from '../../src/adapters/koa.ts';
 import { checkCsrf, withSessions } from '../../src/adapters/node.ts';
 import { CsrfError } from '../../src/errors.ts';
 import { checkCsrf as checkFetchCsrf, sessionErrorResponse } from '../../src/http/index.ts';
@@ -296,6 +298,63 @@ export function fastifyApp(csrf: boolean): AppFactory {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  };
+}
+
+export function koaApp(csrf: boolean): AppFactory {
+  return async (sessions, hooks) => {
+    const app = new Koa();
+    app.silent = true; // the 500s below are the tests' own
+    app.use(tKoa.sessionMiddleware(sessions));
+    if (csrf) app.use(tKoa.csrfProtection());
+    app.use(async (ctx) => {
+      const load = ctx.session as unknown as Load;
+      const form =
+        ctx.method === 'POST'
+          ? ((ctx.request as { body?: Record<string, string> }).body ??
+            Object.fromEntries(await readForm(ctx.req)))
+          : {};
+      const q = ctx.query as Record<string, string | undefined>;
+      switch (`${ctx.method} ${ctx.path}`) {
+        case 'GET /idle':
+          ctx.body = 'idle';
+          return;
+        case 'GET /state':
+          ctx.body = await routes.state(load);
+          return;
+        case 'POST /views':
+          ctx.body = await routes.views(load);
+          return;
+        case 'POST /likes':
+          ctx.body = await routes.like(load, q['item'] ?? form['item']);
+          return;
+        case 'POST /slow-like':
+          ctx.body = await routes.slowLike(load, hooks);
+          return;
+        case 'POST /login':
+          ctx.body = await routes.login(load, q['user']);
+          return;
+        case 'POST /logout':
+          ctx.body = await routes.logout(load);
+          return;
+        case 'POST /boom':
+          ctx.body = await routes.boom(load);
+          return;
+        case 'POST /fail-soft':
+          ctx.body = await routes.failSoft(load);
+          ctx.status = 500;
+          return;
+        case 'POST /bad-header':
+          // ctx.redirect would percent-encode the newline: set the header as a handler might.
+          ctx.set('location', await routes.badLocation(load));
+          ctx.status = 303;
+          return;
+        case 'POST /one-liner':
+          ctx.body = String((await load()).increment('views'));
+          return;
+      }
+    });
+    return listen(app.callback());
   };
 }
 
