@@ -9,6 +9,6 @@ for dir in examples/*/; do
   [ -f "$dir/package.json" ] || continue
   start=$(date +%s)
   npm --prefix "$dir" ci --no-audit --no-fund
-  NEXT_TELEMETRY_DISABLED=1 npm --prefix "$dir" run build
+  NEXT_TELEMETRY_DISABLED=1 npm --prefix "$dir" run build --if-present
   echo "[examples] $dir installed and built in $(( $(date +%s) - start )) s"
 done
