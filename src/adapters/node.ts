@@ -50,7 +50,8 @@ export type SessionHandler<Data extends object> = (
 ) => unknown;
 
 /** The facts `withSessions` read for a request, for `checkCsrf` on the same request. */
-const facts = new WeakMap<IncomingMessage, ForwardedFacts>();
+const kFacts = Symbol('tessera.facts');
+type WithFacts = IncomingMessage & { [kFacts]?: ForwardedFacts };
 
 /**
  * Wrap a node:http handler. The handler gets a third argument that loads the session on first
@@ -79,7 +80,7 @@ export function withSessions<Data extends object>(
   const { onError = defaultOnError } = options;
   return async function tesseraNodeHandler(req, res) {
     const forwarded = nodeForwarded(req, options);
-    facts.set(req, forwarded);
+    (req as WithFacts)[kFacts] = forwarded;
     const rs = sessions.request({
       cookie: req.headers.cookie,
       secure: forwarded.secure,
@@ -169,7 +170,7 @@ export function checkCsrf(
   assertCsrf(
     {
       method: req.method ?? 'GET',
-      self: ownOrigin(facts.get(req) ?? nodeForwarded(req)),
+      self: ownOrigin((req as WithFacts)[kFacts] ?? nodeForwarded(req)),
       origin: header(req, 'origin'),
       secFetchSite: header(req, 'sec-fetch-site'),
       referer: header(req, 'referer'),

@@ -1,4 +1,4 @@
-import { type ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
+import { ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
 import { applyNodeHeaders } from '../http/headers.ts';
 import type { CommitResult, RequestSession } from '../manager.ts';
 
@@ -102,87 +102,135 @@ const ABORTED = 3;
  * throughput in bench/). Once open they pass every call to the method that was there before
  * (the prototype's, or another middleware's wrapper).
  */
-export function holdResponse(
-  res: ServerResponse,
-  rs: Pick<RequestSession<object>, 'loaded' | 'commit' | 'commitIfIdle'>,
-  handlers: HoldHandlers,
-): Hold {
-  const target = res as unknown as Record<(typeof HELD)[number], Method>;
-  const previous: Method[] = [];
-  const queue: Array<[number, unknown[]]> = [];
-  let phase = WAITING;
-  let answer: ((headers: Headers) => void) | null = null;
+type Rs = Pick<RequestSession<object>, 'loaded' | 'commit' | 'commitIfIdle'>;
+const kHold = Symbol('tessera.hold');
+type HeldTarget = ServerResponse & { [kHold]?: HeldResponse };
 
-  const lastResort = (err: unknown) => {
-    // Only reached when an error answer itself threw: end this request, never the process.
-    res.destroy(err instanceof Error ? err : undefined);
-  };
+/**
+ * One held response. The wrappers installed on the response are four shared functions that
+ * find this object under a symbol: per response that is one object and five property stores,
+ * not four closures (the hold is installed on every request, session or not, so it must cost
+ * next to nothing on a request that never loads one).
+ */
+class HeldResponse implements Hold {
+  readonly res: ServerResponse;
+  readonly rs: Rs;
+  readonly handlers: HoldHandlers;
+  readonly previous: Method[];
+  phase = WAITING;
+  queue: Array<[number, unknown[]]> | null = null;
+  answer: ((headers: Headers) => void) | null = null;
 
-  const committed = ({ headers }: CommitResult) => {
-    if (phase === ABORTED) {
-      phase = OPEN;
-      queue.length = 0;
-      answer!(headers);
+  constructor(res: ServerResponse, rs: Rs, handlers: HoldHandlers, previous: Method[]) {
+    this.res = res;
+    this.rs = rs;
+    this.handlers = handlers;
+    this.previous = previous;
+  }
+
+  call(i: number, self: unknown, args: unknown[]): unknown {
+    const method = this.previous[i]!;
+    if (this.phase === OPEN || (this.phase === WAITING && !this.rs.loaded))
+      return method.apply(self, args);
+    if (i === WRITE_HEAD) checkWriteHead(args);
+    else if (i === WRITE) checkChunk(args[0], false);
+    else if (i === END) checkChunk(args[0], true);
+    const { res } = this;
+    if (this.phase === WAITING) {
+      const idle = this.rs.commitIfIdle();
+      if (idle) {
+        this.phase = OPEN;
+        if (idle.headers.length > 0 && !res.headersSent) applyNodeHeaders(res, idle.headers);
+        return method.apply(self, args);
+      }
+      this.phase = COMMITTING;
+      this.queue = [];
+      const status = i === WRITE_HEAD && typeof args[0] === 'number' ? args[0] : res.statusCode;
+      this.rs
+        .commit({ status })
+        .then(
+          (result) => this.committed(result),
+          (err: unknown) => this.failed(err),
+        )
+        // Only reached when an error answer itself threw: end this request, never the process.
+        .catch((err: unknown) => res.destroy(err instanceof Error ? err : undefined));
+    }
+    if (this.phase === COMMITTING) this.queue!.push([i, args]);
+    return i === WRITE ? true : i === WRITE_HEAD || i === END ? res : undefined;
+  }
+
+  committed({ headers }: CommitResult): void {
+    const { res } = this;
+    const queue = this.queue ?? [];
+    this.queue = null;
+    if (this.phase === ABORTED) {
+      this.phase = OPEN;
+      this.answer!(headers);
       return;
     }
-    phase = OPEN;
+    this.phase = OPEN;
     if (headers.length > 0 && !res.headersSent) applyNodeHeaders(res, headers);
     try {
       for (let i = 0; i < queue.length; i++) {
         const [method, args] = queue[i]!;
-        previous[method]!.apply(res, args);
+        this.previous[method]!.apply(res, args);
       }
     } catch (err) {
-      queue.length = 0;
-      handlers.replayFailed(err);
-      return;
+      this.handlers.replayFailed(err);
     }
-    queue.length = 0;
-  };
-
-  const failed = (err: unknown) => {
-    const aborted = phase === ABORTED;
-    phase = OPEN;
-    queue.length = 0;
-    if (aborted) answer!([]);
-    else handlers.commitFailed(err);
-  };
-
-  for (let i = 0; i < HELD.length; i++) {
-    const method = target[HELD[i]!];
-    previous.push(method);
-    target[HELD[i]!] = function held(this: unknown, ...args: unknown[]) {
-      if (phase === OPEN) return method.apply(this, args);
-      if (phase === WAITING && !rs.loaded) return method.apply(this, args);
-      if (i === WRITE_HEAD) checkWriteHead(args);
-      else if (i === WRITE) checkChunk(args[0], false);
-      else if (i === END) checkChunk(args[0], true);
-      if (phase === WAITING) {
-        const idle = rs.commitIfIdle();
-        if (idle) {
-          phase = OPEN;
-          if (idle.headers.length > 0 && !res.headersSent) applyNodeHeaders(res, idle.headers);
-          return method.apply(this, args);
-        }
-        phase = COMMITTING;
-        const status = i === WRITE_HEAD && typeof args[0] === 'number' ? args[0] : res.statusCode;
-        rs.commit({ status }).then(committed, failed).catch(lastResort);
-      }
-      if (phase === COMMITTING) queue.push([i, args]);
-      return i === WRITE ? true : i === WRITE_HEAD || i === END ? res : undefined;
-    };
   }
 
-  return {
-    abort(onSettled) {
-      if (phase === COMMITTING) {
-        phase = ABORTED;
-        answer = onSettled;
-        return;
-      }
-      phase = OPEN; // from WAITING: nothing was committed, and nothing will be
-      queue.length = 0;
-      onSettled([]);
-    },
+  failed(err: unknown): void {
+    const aborted = this.phase === ABORTED;
+    this.phase = OPEN;
+    this.queue = null;
+    if (aborted) this.answer!([]);
+    else this.handlers.commitFailed(err);
+  }
+
+  abort(onSettled: (headers: Headers) => void): void {
+    if (this.phase === COMMITTING) {
+      this.phase = ABORTED;
+      this.answer = onSettled;
+      return;
+    }
+    this.phase = OPEN; // from WAITING: nothing was committed, and nothing will be
+    this.queue = null;
+    onSettled([]);
+  }
+}
+
+function through(target: unknown, i: number, args: unknown[]): unknown {
+  const hold = (target as HeldTarget)[kHold];
+  if (hold) return hold.call(i, target, args);
+  // Called on another object than the response it was installed on: the plain method.
+  const proto = ServerResponse.prototype as unknown as Record<string, Method>;
+  return proto[HELD[i]!]!.apply(target, args);
+}
+function heldWriteHead(this: unknown, ...args: unknown[]) {
+  return through(this, WRITE_HEAD, args);
+}
+function heldWrite(this: unknown, ...args: unknown[]) {
+  return through(this, WRITE, args);
+}
+function heldEnd(this: unknown, ...args: unknown[]) {
+  return through(this, END, args);
+}
+function heldFlushHeaders(this: unknown, ...args: unknown[]) {
+  return through(this, 3, args);
+}
+
+export function holdResponse(res: ServerResponse, rs: Rs, handlers: HoldHandlers): Hold {
+  const target = res as unknown as Record<(typeof HELD)[number], Method> & {
+    [kHold]?: HeldResponse;
   };
+  // The methods that were there before: the prototype's, or another middleware's wrappers.
+  const previous = [target.writeHead, target.write, target.end, target.flushHeaders];
+  const hold = new HeldResponse(res, rs, handlers, previous);
+  target[kHold] = hold;
+  target.writeHead = heldWriteHead;
+  target.write = heldWrite;
+  target.end = heldEnd;
+  target.flushHeaders = heldFlushHeaders;
+  return hold;
 }
