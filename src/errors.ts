@@ -10,6 +10,7 @@
 export type SessionErrorCode =
   | 'ERR_SESSION_CONFIG'
   | 'ERR_SESSION_STORE_UNAVAILABLE'
+  | 'ERR_SESSION_OUTCOME_UNKNOWN'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_CSRF'
   | 'ERR_SESSION_STATE';
@@ -62,6 +63,24 @@ export class SessionConfigError extends SessionError {
 export class SessionStoreError extends SessionError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_SESSION_STORE_UNAVAILABLE', message, 503, options);
+  }
+}
+
+/**
+ * A write got no answer in time and may still be applied later (Redis: the command was sent, or
+ * is queued until the client reconnects). Also a 503; an app that retries should re-read the
+ * session first rather than repeat an `increment` or `push` blindly. Matches
+ * `instanceof SessionStoreError` too.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SessionError && err.code === 'ERR_SESSION_OUTCOME_UNKNOWN') reloadThenRetry();
+ * ```
+ */
+export class SessionOutcomeUnknownError extends SessionStoreError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    Object.defineProperty(this, 'code', { value: 'ERR_SESSION_OUTCOME_UNKNOWN', enumerable: true });
   }
 }
 

@@ -16,6 +16,7 @@ export {
   SessionConfigError,
   SessionError,
   type SessionErrorCode,
+  SessionOutcomeUnknownError,
   SessionStateError,
   SessionStoreError,
 } from './errors.ts';

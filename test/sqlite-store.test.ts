@@ -133,6 +133,100 @@ describe('sqliteStore', () => {
     await store.close();
   });
 
+  it('a write lock held 3 s by another process never blocks the event loop; the write lands after', async () => {
+    const path = join(dir, 'held.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('k', record(now, { n: 0 }, 3_600_000));
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { DatabaseSync } = require('node:sqlite');
+         const db = new DatabaseSync(${JSON.stringify(path)});
+         db.exec('BEGIN IMMEDIATE');
+         console.log('locked');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 3000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const holderExited = new Promise((r) => holder.once('exit', r));
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    let ticks = 0;
+    let settled = false;
+    const write = store
+      .update('k', { ops: [{ op: 'increment', key: 'n', by: 1 }] }, Date.now())
+      .finally(() => {
+        settled = true;
+      });
+    // What another request of this process does meanwhile: timers keep firing. node:sqlite's
+    // own busy wait would have held the event loop for the whole 3 s (no tick at all).
+    while (!settled) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (!settled) ticks++;
+    }
+    expect(await write).toBe(true);
+    expect(ticks).toBeGreaterThan(20);
+    expect((await store.get('k', Date.now()))?.data['n']).toBe(1);
+    await holderExited;
+    await store.close();
+  });
+
+  it('purging 100 000 expired rows goes in batches: the event loop turns and another process keeps writing', async () => {
+    const path = join(dir, 'purge-shared.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('live', record(now, { items: [] }, 3_600_000));
+    const bulk = new DatabaseSync(path);
+    const insert = bulk.prepare(
+      `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+       VALUES (?, '{"a":1}', NULL, ?, ?, ?, ?, '{}')`,
+    );
+    bulk.exec('BEGIN');
+    for (let i = 0; i < 100_000; i++) insert.run(`dead-${i}`, now - 10, now - 10, now - 5, now);
+    bulk.exec('COMMIT');
+    bulk.close();
+    // Another process writes the live session throughout, each write timed; it must never fail.
+    const script = `
+      const { sqliteStore } = await import(${JSON.stringify(new URL('../src/stores/sqlite.ts', import.meta.url).href)});
+      const store = sqliteStore({ path: ${JSON.stringify(path)}, sweepInterval: 0 });
+      let worst = 0;
+      process.stdout.write('ready\\n');
+      for (let i = 0; i < 150; i++) {
+        const t = performance.now();
+        await store.update('live', { ops: [{ op: 'push', key: 'items', values: [i] }] }, Date.now());
+        worst = Math.max(worst, performance.now() - t);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      process.stdout.write('worst ' + worst.toFixed(1) + '\\n');
+      await store.close();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 5));
+    let ticks = 0;
+    let settled = false;
+    const purge = store.purgeExpired(now).finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await new Promise((r) => setImmediate(r));
+      if (!settled) ticks++;
+    }
+    expect(await purge).toBe(100_000);
+    expect(ticks).toBeGreaterThan(100); // one turn of the event loop per batch at least
+    expect(await exited).toBe(0);
+    console.log(
+      `[sqlite purge 100k] ${ticks} event-loop turns; other process ${out.trim().split('\n').at(-1)} ms`,
+    );
+    const items = (await store.get('live', Date.now()))?.data['items'] as number[];
+    expect(items).toHaveLength(150);
+    await store.close();
+  }, 60_000);
+
   it('two processes sharing one file keep every push', async () => {
     const path = join(dir, 'shared.db');
     const store = sqliteStore({ path, sweepInterval: 0 });

@@ -23,6 +23,16 @@ export interface PostgresStoreOptions {
   readonly table?: string;
   /** Create schema, table, indexes and function when missing. Default `true`. */
   readonly createTable?: boolean;
+  /**
+   * Longest a store call may take before it fails with `ERR_SESSION_STORE_UNAVAILABLE`, in ms.
+   * Default 2000 (as Redis): a request gets a prompt 503 rather than hanging on a stopped server.
+   * Writes carry their deadline (now + this), and PostgreSQL refuses a write it starts after it
+   * (by its own clock: keep the clocks in sync), so a write answered 503 never lands later, not
+   * even when the server was frozen and runs the queued statement on waking. The pool tessera
+   * makes also sets the server's `statement_timeout` just below it, so the server cancels a
+   * statement it cannot finish in time.
+   */
+  readonly commandTimeout?: number;
   /** Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables. */
   readonly sweepInterval?: number;
 }
@@ -181,7 +191,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     table = 'tessera_sessions',
     createTable = true,
     sweepInterval = 300_000,
+    commandTimeout = 2000,
   } = options ?? {};
+  if (!Number.isFinite(commandTimeout) || commandTimeout < 100) {
+    throw new SessionConfigError(
+      `postgresStore: commandTimeout must be a number of ms, at least 100; got ${commandTimeout}`,
+    );
+  }
   if ((given === undefined) === (connectionString === undefined)) {
     throw new SessionConfigError(
       `postgresStore needs exactly one of { pool: new pg.Pool(…) } or { connectionString: 'postgres://…' }`,
@@ -203,8 +219,9 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     (poolPromise ??= import('pg').then(({ default: pg }) => {
       const pool = new pg.Pool({
         // Bounded waits: a request must get an answer (or a 503) rather than hang on a dead server.
-        connectionTimeoutMillis: 5000,
-        query_timeout: 10_000,
+        connectionTimeoutMillis: commandTimeout,
+        query_timeout: commandTimeout,
+        statement_timeout: Math.max(50, commandTimeout - 250),
         ...poolConfig,
         connectionString: connectionString!,
       });
@@ -235,7 +252,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       text: `UPDATE ${t} SET
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
-             WHERE key = $1 AND expires_at > $7`,
+             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)`,
     },
     // One statement: the row lock, the alive check, the delta on the current value and the move
     // to the new key (a primary-key update) are one atomic step.
@@ -245,12 +262,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
                user_id = $9
-             WHERE key = $1 AND expires_at > $7
+             WHERE key = $1 AND expires_at > $7 AND $10::float8 > (extract(epoch from clock_timestamp()) * 1000)
              RETURNING ${columns}`,
     },
     touch: {
       name: name('touch'),
-      text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3 WHERE key = $1 AND expires_at > $4`,
+      text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3
+             WHERE key = $1 AND expires_at > $4 AND $5::float8 > (extract(epoch from clock_timestamp()) * 1000)`,
     },
     destroy: { name: name('destroy'), text: `DELETE FROM ${t} WHERE key = $1` },
     byUser: {
@@ -290,7 +308,29 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     what: string,
     config: QueryConfig,
   ): Promise<{ rows: R[]; rowCount: number }> {
+    let timer: NodeJS.Timeout | undefined;
     try {
+      return await Promise.race([
+        attempt<R>(config),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${commandTimeout} ms`)),
+            commandTimeout,
+          );
+        }),
+      ]);
+    } catch (err) {
+      if (err instanceof SessionError) throw err;
+      throw new SessionStoreError(`postgres: ${what} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function attempt<R>(config: QueryConfig): Promise<{ rows: R[]; rowCount: number }> {
+    {
       const pool = await getPool();
       ready ??= setUp(pool).catch((err) => {
         ready = null; // retried on the next call: the database may only be starting
@@ -309,11 +349,6 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
         }
         throw err;
       }
-    } catch (err) {
-      if (err instanceof SessionError) throw err;
-      throw new SessionStoreError(`postgres: ${what} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
     }
   }
 
@@ -369,6 +404,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
           delta.expiresAt ?? null,
           delta.lastSeenAt ?? null,
           now,
+          Date.now() + commandTimeout,
         ],
       });
       return rowCount > 0;
@@ -386,14 +422,19 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
           now,
           newKey,
           userId,
+          Date.now() + commandTimeout,
         ],
       });
       return rows[0] ? toRecord(rows[0]) : null;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
       return (
-        (await query('touch', { ...q.touch, values: [key, expiresAt, lastSeenAt, now] })).rowCount >
-        0
+        (
+          await query('touch', {
+            ...q.touch,
+            values: [key, expiresAt, lastSeenAt, now, Date.now() + commandTimeout],
+          })
+        ).rowCount > 0
       );
     },
     async destroy(key) {

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import {
+  SessionConfigError,
+  SessionError,
+  SessionOutcomeUnknownError,
+  SessionStoreError,
+} from '../errors.ts';
 import {
   CREATE,
   DESTROY,
@@ -30,7 +35,9 @@ export interface RedisStoreOptions {
   /**
    * Longest a store call may take before it fails with `ERR_SESSION_STORE_UNAVAILABLE`, in ms.
    * Default 2000: while Redis is down, ioredis queues commands until it reconnects; this bound
-   * turns that wait into a prompt 503 instead of a hanging request.
+   * turns that wait into a prompt 503 instead of a hanging request. A *write* that timed out
+   * fails with `ERR_SESSION_OUTCOME_UNKNOWN` instead (also a 503): Redis may still run it (a busy
+   * server, or the offline queue sending it on reconnect), see docs/stores/redis.md.
    */
   readonly commandTimeout?: number;
 }
@@ -140,21 +147,54 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
   const userKey = (userId: string) =>
     `${prefix}u:{${createHash('sha256').update(userId).digest('base64url').slice(0, 22)}}`;
 
+  // With `enableOfflineQueue: false`, a command sent before the connection is ready fails at once
+  // ("Stream isn't writeable"): the first health check or request right after `new Redis()`
+  // would fail. Such calls wait for 'ready' instead (bounded by commandTimeout, as every call).
+  let readyWait: Promise<void> | null = null;
+  function untilReady(): Promise<void> | null {
+    const c = client as unknown as {
+      status: string;
+      options: { enableOfflineQueue?: boolean };
+      connect(): Promise<void>;
+    };
+    if (c.status === 'ready' || c.status === 'end' || c.options.enableOfflineQueue !== false)
+      return null;
+    if (c.status === 'wait') c.connect().catch(() => {}); // lazyConnect: nothing else would connect
+    return (readyWait ??= new Promise<void>((resolve) => {
+      client.once('ready', () => {
+        readyWait = null;
+        resolve();
+      });
+    }));
+  }
+
+  /** Store calls that change something: a timed-out one may still be applied later. */
+  const WRITES = new Set(['create', 'update', 'regenerate', 'touch', 'destroy', 'destroyByUser']);
+
   async function call<T>(what: string, body: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     try {
+      const waiting = untilReady();
       return await Promise.race([
-        body(),
+        waiting ? waiting.then(body) : body(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${commandTimeout} ms`)),
-            commandTimeout,
-          );
+          timer = setTimeout(() => {
+            timedOut = true;
+            reject(new Error(`no answer within ${commandTimeout} ms`));
+          }, commandTimeout);
         }),
       ]);
     } catch (err) {
       if (err instanceof SessionError) throw err;
-      throw new SessionStoreError(`redis: ${what} failed: ${(err as Error).message}`, {
+      const message = `redis: ${what} failed: ${(err as Error).message}`;
+      // The command was sent (or sits in ioredis's offline queue) and Redis may still run it:
+      // say so, so that nobody retries an increment or a push blindly.
+      if (timedOut && WRITES.has(what))
+        throw new SessionOutcomeUnknownError(`${message}; it may still be applied`, {
+          cause: err,
+        });
+      throw new SessionStoreError(message, {
         cause: err,
       });
     } finally {

@@ -20,11 +20,23 @@ export interface SqliteStoreOptions {
   readonly table?: string;
   /** Create the table and indexes when missing. Default `true`; `false` if you manage the schema (see {@link sqliteSchema}). */
   readonly createTable?: boolean;
-  /** How long a write waits for another process's lock, in ms. Default 5000. */
+  /**
+   * How long a call waits for another process's lock before failing with
+   * `ERR_SESSION_STORE_UNAVAILABLE`, in ms. Default 5000. The wait is asynchronous (SQLite is asked
+   * not to wait, and a busy statement is retried on a timer, 1 ms then doubling up to 16 ms), so a
+   * lock held elsewhere delays only the requests that write, never the event loop.
+   */
   readonly busyTimeout?: number;
-  /** Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables. */
+  /**
+   * Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables.
+   * It deletes in batches of 500 rows (a few ms each), pausing 4 ms with the write lock released
+   * between batches, so other processes sharing the file keep writing meanwhile.
+   */
   readonly sweepInterval?: number;
 }
+
+/** Rows one purge statement deletes: a few ms of write lock each. */
+const PURGE_BATCH = 500;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /**
@@ -179,6 +191,11 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     });
   }
 
+  // Start-up above may wait synchronously (before the server takes requests). From here on,
+  // SQLite's own busy handler would sleep on the event loop (a lock held 3 s elsewhere froze the
+  // whole process for 3 s): it is off, and `run` retries on a timer instead.
+  db.exec('PRAGMA busy_timeout = 0');
+
   const columns =
     'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
   let statements: Record<string, StatementSync> | null = null;
@@ -205,7 +222,9 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       destroyByUserKeys: db.prepare(
         `DELETE FROM "${table}" WHERE user_id = ? AND key IS NOT ? AND key IN (SELECT value FROM json_each(?)) RETURNING key`,
       ),
-      purge: db.prepare(`DELETE FROM "${table}" WHERE expires_at <= ?`),
+      purge: db.prepare(
+        `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE expires_at <= ? LIMIT ${PURGE_BATCH})`,
+      ),
       ping: db.prepare('SELECT 1 AS ok'),
     });
 
@@ -214,7 +233,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
    * corrupt file) becomes ERR_SESSION_STORE_UNAVAILABLE with the driver's error as cause. A
    * dropped table is recreated once when this store manages the schema.
    */
-  function run<T>(what: string, body: () => T): T {
+  function attempt<T>(what: string, body: () => T): T {
     try {
       return body();
     } catch (err) {
@@ -235,21 +254,46 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     }
   }
 
-  function purge(now: number): number {
-    return run('purgeExpired', () => Number(sql().purge!.run(now).changes));
+  /**
+   * `attempt`, retried on a timer while another connection holds the lock (SQLITE_BUSY), up to
+   * busyTimeout: the wait never blocks the event loop.
+   */
+  async function run<T>(what: string, body: () => T): Promise<T> {
+    const deadline = Date.now() + busyTimeout;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 16)) {
+      try {
+        return attempt(what, body);
+      } catch (err) {
+        const code = ((err as Error).cause as { errcode?: number } | undefined)?.errcode;
+        if (code === undefined || !BUSY.has(code & 0xff) || Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  /** Delete expired rows a batch at a time, yielding between batches. */
+  async function purge(now: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const n = await run('purgeExpired', () => Number(sql().purge!.run(now).changes));
+      removed += n;
+      if (n < PURGE_BATCH || closed) return removed;
+      // A pause with the lock released, long enough for other processes' writes to get in.
+      await new Promise((resolve) => setTimeout(resolve, 4));
+    }
   }
 
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   if (sweepInterval > 0) {
     const schedule = () => {
       timer = setTimeout(
         () => {
-          try {
-            purge(Date.now());
-          } catch {
-            // A failed sweep (e.g. the file is locked) is retried at the next interval.
-          }
-          schedule();
+          purge(Date.now())
+            .catch(() => {}) // a failed sweep (e.g. the file stays locked) is retried next interval
+            .finally(() => {
+              if (!closed) schedule();
+            });
         },
         sweepInterval * (0.9 + Math.random() * 0.2),
       );
@@ -266,7 +310,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       });
     },
     async create(key, r) {
-      run('create', () =>
+      await run('create', () =>
         sql().insert!.run(
           key,
           JSON.stringify(r.data),
@@ -364,9 +408,10 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       return purge(now);
     },
     async ping() {
-      run('ping', () => sql().ping!.get());
+      await run('ping', () => sql().ping!.get());
     },
     async close() {
+      closed = true;
       clearTimeout(timer);
       if (owned && db.isOpen) db.close();
     },

@@ -148,3 +148,95 @@ describe('store faults under steady load', () => {
     90_000,
   );
 });
+
+describe('ghost writes: a write answered 503 does not land later, or says it may', () => {
+  const cannot = canRunOwnPostgres();
+  it.skipIf(cannot !== null)(
+    'PostgreSQL frozen (SIGSTOP): the write fails within commandTimeout and the thawed server does not apply it',
+    async () => {
+      const pg = await ownPostgres();
+      const store = postgresStore({
+        connectionString: pg.url,
+        sweepInterval: 0,
+        commandTimeout: 1000,
+      });
+      const now = Date.now();
+      const record = {
+        data: { n: 0 },
+        userId: null,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + 600_000,
+        absoluteExpiresAt: now + 600_000,
+        meta: {},
+      };
+      try {
+        await store.create('ghost', record);
+        pg.signal('SIGSTOP');
+        try {
+          await expect(
+            store.update('ghost', { ops: [{ op: 'increment', key: 'n', by: 1 }] }, now),
+          ).rejects.toMatchObject({ code: 'ERR_SESSION_STORE_UNAVAILABLE' });
+        } finally {
+          pg.signal('SIGCONT');
+        }
+        // The statement was queued on the frozen server; on waking it must refuse it (past its deadline).
+        await new Promise((r) => setTimeout(r, 1500));
+        let got = null;
+        for (let i = 0; i < 20 && !got; i++) got = await store.get('ghost', now).catch(() => null);
+        expect(got?.data).toEqual({ n: 0 });
+        expect(
+          await store.update('ghost', { ops: [{ op: 'increment', key: 'n', by: 1 }] }, now),
+        ).toBe(true);
+        expect((await store.get('ghost', now))?.data).toEqual({ n: 1 });
+      } finally {
+        pg.signal('SIGCONT');
+        await store.close();
+        await pg.destroy();
+      }
+    },
+    60_000,
+  );
+
+  it('Redis busy (DEBUG SLEEP): a timed-out write is ERR_SESSION_OUTCOME_UNKNOWN, and indeed may land', async () => {
+    const redis = await ownRedis();
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const blocker = new Redis(redis.url);
+    blocker.on('error', () => {});
+    const store = redisStore({ client, commandTimeout: 300 });
+    const now = Date.now();
+    try {
+      await store.create('ghost', {
+        data: { n: 0 },
+        userId: null,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + 600_000,
+        absoluteExpiresAt: now + 600_000,
+        meta: {},
+      });
+      const sleeping = blocker.call('DEBUG', 'SLEEP', '1.5');
+      await new Promise((r) => setTimeout(r, 100));
+      const failure = await store
+        .update('ghost', { ops: [{ op: 'increment', key: 'n', by: 1 }] }, now)
+        .catch((err: unknown) => err);
+      expect(failure).toMatchObject({ code: 'ERR_SESSION_OUTCOME_UNKNOWN', status: 503 });
+      await expect(store.get('ghost', now)).rejects.toMatchObject({
+        code: 'ERR_SESSION_STORE_UNAVAILABLE', // a read that timed out is plainly unavailable
+      });
+      await sleeping;
+      // It lands after all (the script may first need loading: NOSCRIPT, then EVAL), as the code said.
+      let data: unknown;
+      for (let i = 0; i < 50 && (data as { n?: number })?.n !== 1; i++) {
+        data = (await store.get('ghost', now))?.data;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(data).toEqual({ n: 1 });
+    } finally {
+      client.disconnect();
+      blocker.disconnect();
+      await redis.destroy();
+    }
+  }, 30_000);
+});

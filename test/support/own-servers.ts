@@ -4,7 +4,7 @@
  * cluster made with initdb. Both keep their data across a stop/start, like a real restart.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,8 @@ export async function ownRedis() {
         '',
         '--appendonly',
         'no',
+        '--enable-debug-command',
+        'local', // DEBUG SLEEP: a busy server, for the outcome-unknown test
         '--daemonize',
         'yes',
       ],
@@ -121,6 +123,15 @@ export async function ownPostgres() {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
       ctl('stop', ['-m', 'fast']);
+    },
+    /** Freeze (SIGSTOP) or thaw (SIGCONT) this cluster's postmaster and all its backends. */
+    signal: (sig: 'SIGSTOP' | 'SIGCONT') => {
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
+      for (const p of [pid, ...children]) process.kill(p, sig);
     },
     start: async () => {
       ctl('start', ['-l', join(dir, 'log')]);
