@@ -293,3 +293,40 @@ describe('errors narrow on code', () => {
     }
   });
 });
+
+describe('sealed cookies: regenerate racing "sign out everywhere"', () => {
+  it('a request that loaded the cookie before the revoke gets no live cookie from regenerate or login', async () => {
+    const { cookieStore } = await import('../src/stores/cookie.ts');
+    const { memoryStore } = await import('../src/stores/memory.ts');
+    const { revocationList } = await import('../src/stores/revocation-list.ts');
+    const clock = { now: Date.now() };
+    const sessions = createSessions({
+      secrets: [SECRET],
+      store: cookieStore({ revocations: revocationList(memoryStore({ sweepInterval: 0 })) }),
+      now: () => clock.now,
+      logger: false,
+    });
+    const server = await raceServer(sessions);
+    try {
+      for (const action of ['slow-regenerate', 'slow-login']) {
+        const victim = new Browser(server.url);
+        await victim.post('/login?user=ann');
+        const thief = new Browser(server.url);
+        thief.jar.set('sid', victim.jar.get('sid') as string);
+        clock.now += 1000;
+        server.race.arm();
+        const inFlight = thief.post(`/${action}?user=ann`);
+        await server.race.loaded;
+        await victim.post('/revoke-all?user=ann');
+        server.race.open();
+        const r = await inFlight;
+        expect(r.status).toBe(200);
+        expect(r.setCookies).toEqual([]);
+        expect((await thief.get('/')).json()).toMatchObject({ userId: null, secret: null });
+        clock.now += 1000;
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -210,8 +210,9 @@ export class Session<Data extends object = SessionData> {
     const s = this.#s;
     const kept = own(s.data, CSRF);
     if (typeof kept === 'string') return csrfTokenMatches(token, kept);
-    const bound = s.token ?? s.nonce;
-    return bound !== null && s.ctx.csrfMatches(token, bound);
+    // Only a stored session's token binds a derived secret; a session without a record keeps its
+    // secret in the data (until the stateless token for record-less visitors lands).
+    return s.record !== null && s.token !== null && s.ctx.csrfMatches(token, s.token);
   }
 
   /**
@@ -306,7 +307,6 @@ export class Session<Data extends object = SessionData> {
       const ids = s.ctx.issue();
       s.token = ids.token;
       s.key = ids.key;
-      if (s.record === null) s.issued = true;
     }
     return { token: s.token, key: s.key };
   }
