@@ -4,8 +4,16 @@
  */
 
 export type Framework = 'node' | 'express' | 'fastify' | 'hono';
-export type StoreKind = 'none' | 'memory' | 'sqlite' | 'postgres' | 'redis' | 'cookie';
-export type Service = 'redis' | 'postgres';
+export type StoreKind =
+  | 'none'
+  | 'memory'
+  | 'sqlite'
+  | 'postgres'
+  | 'mysql'
+  | 'redis'
+  | 'cached'
+  | 'cookie';
+export type Service = 'redis' | 'postgres' | 'mysql';
 export type Scenario = 'read' | 'write' | 'new' | 'idle';
 
 export const scenarios: readonly Scenario[] = ['read', 'write', 'idle', 'new'];
@@ -52,6 +60,13 @@ export const contenders: readonly Contender[] = [
     needs: ['redis'],
   },
   {
+    name: 'express-session-mysql',
+    framework: 'express',
+    store: 'mysql',
+    library: 'express-session + express-mysql-session',
+    needs: ['mysql'],
+  },
+  {
     name: 'fastify-session-memory',
     framework: 'fastify',
     store: 'memory',
@@ -95,6 +110,23 @@ export const contenders: readonly Contender[] = [
     store: 'redis',
     library: 'tessera redisStore',
     needs: ['redis'],
+    peer: 'express-session-redis',
+  },
+  {
+    name: 'tessera-node-mysql',
+    framework: 'node',
+    store: 'mysql',
+    library: 'tessera mysqlStore',
+    needs: ['mysql'],
+    peer: 'express-session-mysql',
+  },
+  {
+    // issue 17: read within 10 % of plain Redis, write no worse than plain PostgreSQL
+    name: 'tessera-node-cached',
+    framework: 'node',
+    store: 'cached',
+    library: 'tessera cachedStore (PostgreSQL + Redis)',
+    needs: ['postgres', 'redis'],
     peer: 'express-session-redis',
   },
   {
@@ -159,3 +191,4 @@ export const COOKIE = 'sid';
 export const USER = { id: 'u-1042', name: 'Ada Lovelace', roles: ['reader', 'editor'] };
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';

@@ -26,6 +26,7 @@ import {
   ceilingOf,
   contenders,
   DATABASE_URL,
+  MYSQL_URL,
   REDIS_URL,
   type Scenario,
   type Service,
@@ -143,6 +144,17 @@ export async function probe(service: Service): Promise<string | null> {
       } finally {
         client.disconnect();
       }
+    } else if (service === 'mysql') {
+      const { default: mysql } = await import('mysql2/promise');
+      const conn = await within(
+        3000,
+        mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 3000 }),
+      );
+      try {
+        await within(3000, conn.query('SELECT 1'));
+      } finally {
+        await conn.end().catch(() => undefined);
+      }
     } else {
       const { default: pg } = await import('pg');
       const client = new pg.Client({
@@ -160,7 +172,7 @@ export async function probe(service: Service): Promise<string | null> {
     }
     return null;
   } catch (err) {
-    const where = service === 'redis' ? REDIS_URL : DATABASE_URL;
+    const where = service === 'redis' ? REDIS_URL : service === 'mysql' ? MYSQL_URL : DATABASE_URL;
     return `${service} is not reachable at ${where} (${(err as Error).message})`;
   }
 }
@@ -313,7 +325,8 @@ export async function runBench(config: BenchConfig): Promise<BenchResult> {
   const { log } = config;
   const skipped: { contender: string; reason: string }[] = [];
   const down = new Map<Service, string | null>();
-  for (const service of ['redis', 'postgres'] as const) down.set(service, await probe(service));
+  for (const service of ['redis', 'postgres', 'mysql'] as const)
+    down.set(service, await probe(service));
   const active: Contender[] = [];
   for (const c of chosen(config.only)) {
     if (!(await available(c))) {

@@ -19,6 +19,7 @@ import {
   type Contender,
   contenders,
   DATABASE_URL,
+  MYSQL_URL,
   REDIS_URL,
   SECRET,
   USER,
@@ -116,6 +117,39 @@ async function tesseraStore(kind: Contender['store']) {
       await pool.query(`TRUNCATE ${table}`).catch(() => undefined); // absent on the first run
       cleanups.push(() => pool.query(`TRUNCATE ${table}`).finally(() => pool.end()));
       return postgresStore({ pool, table });
+    }
+    case 'mysql': {
+      const { mysqlStore } = await import('../src/stores/mysql.ts');
+      const { default: mysql } = await import('mysql2/promise');
+      const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 20 });
+      const table = 'tessera_bench_sessions';
+      await pool.query(`TRUNCATE ${table}`).catch(() => undefined); // absent on the first run
+      cleanups.push(() => pool.query(`TRUNCATE ${table}`).finally(() => pool.end()));
+      return mysqlStore({ pool, table });
+    }
+    case 'cached': {
+      // The same primary and cache as the plain rows, each under a name of its own.
+      const { cachedStore } = await import('../src/stores/cached.ts');
+      const { postgresStore } = await import('../src/stores/postgres.ts');
+      const { redisStore } = await import('../src/stores/redis.ts');
+      const { default: pg } = await import('pg');
+      const { Redis } = await import('ioredis');
+      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 });
+      const table = 'tessera_bench_cached';
+      await pool.query(`TRUNCATE ${table}`).catch(() => undefined);
+      const client = new Redis(REDIS_URL, { enableAutoPipelining: true });
+      const prefix = 'tessera-bench-cache:';
+      const scanner: KeyScanner = {
+        scan: (cursor, pattern) => client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000),
+        unlink: (keys) => client.unlink(...keys),
+      };
+      await clearRedisPrefix(scanner, prefix);
+      cleanups.push(() => pool.query(`TRUNCATE ${table}`).finally(() => pool.end()));
+      cleanups.push(() => clearRedisPrefix(scanner, prefix).finally(() => client.quit()));
+      return cachedStore({
+        primary: postgresStore({ pool, table }),
+        cache: redisStore({ client, prefix }),
+      });
     }
     case 'redis': {
       const { redisStore } = await import('../src/stores/redis.ts');
@@ -247,6 +281,19 @@ async function expressApp(c: Contender): Promise<Server> {
       await clearRedisPrefix(scanClient, prefix);
       cleanups.push(() => clearRedisPrefix(scanClient, prefix).finally(() => client.quit()));
       store = new RedisStore({ client, prefix });
+    } else if (c.store === 'mysql') {
+      // express-mysql-session 3 takes a mysql2/promise pool; it creates its table itself.
+      const { default: mysql } = await import('mysql2/promise');
+      const { default: MySQLStoreFactory } = await import('express-mysql-session');
+      const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 20 });
+      const MySQLStore = MySQLStoreFactory(session as never) as unknown as new (
+        options: object,
+        connection: unknown,
+      ) => import('express-session').Store & { onReady(): Promise<void> };
+      const mstore = new MySQLStore({ clearExpired: false }, pool);
+      await mstore.onReady();
+      cleanups.push(() => pool.query('DELETE FROM sessions').finally(() => pool.end()));
+      store = mstore;
     } else {
       store = new session.MemoryStore();
     }
