@@ -18,7 +18,7 @@ const store = process.env.SOAK_STORE ?? 'memory';
 const slack = Number(process.env.SOAK_SLACK ?? 0.25);
 
 if (process.argv[2] === 'app') {
-  const { createSessions } = await import('../src/sessions.ts');
+  const { createSessions } = await import('../src/lifecycle/sessions.ts');
   const { withSessions } = await import('../src/adapters/node.ts');
   const { createServer } = await import('node:http');
   let made: import('../src/store.ts').SessionStore;

@@ -11,7 +11,7 @@ import { csrfProtection, sessionErrors, sessionMiddleware } from '../src/adapter
 import { sessionPlugin } from '../src/adapters/fastify.ts';
 import * as tHono from '../src/adapters/hono.ts';
 import { checkCsrf, withSessions } from '../src/adapters/node.ts';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { Browser, listen } from './support/http.ts';
 

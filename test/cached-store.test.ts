@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionRecord, SessionStore } from '../src/store.ts';
 import { cachedStore } from '../src/stores/cached.ts';
 import { memoryStore } from '../src/stores/memory.ts';

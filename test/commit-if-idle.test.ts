@@ -4,7 +4,7 @@
  * full commit would indeed write nothing and add no header.
  */
 import { describe, expect, it } from 'vitest';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { counted, writes } from './support/stores.ts';
 

@@ -9,9 +9,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { withSessions } from '../src/adapters/node.ts';
 import type { SessionEvent } from '../src/events.ts';
-import type { Sessions } from '../src/manager.ts';
+import type { Sessions } from '../src/lifecycle/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionsOptions } from '../src/options.ts';
-import { createSessions } from '../src/sessions.ts';
 import type { SealedPayload, SealedStore } from '../src/store.ts';
 import { cookieStore } from '../src/stores/cookie.ts';
 import { memoryStore } from '../src/stores/memory.ts';

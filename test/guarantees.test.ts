@@ -8,7 +8,7 @@ import { withSessions } from '../src/adapters/node.ts';
 import { isSessionError } from '../src/errors.ts';
 import type { SessionEvent } from '../src/events.ts';
 import type { Sessions } from '../src/lifecycle/sessions.ts';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionStore } from '../src/store.ts';
 import { Browser, listen } from './support/http.ts';
 import { storeFactories } from './support/store-factories.ts';

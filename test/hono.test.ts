@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { csrfProtection, type SessionEnv, sessionMiddleware } from '../src/adapters/hono.ts';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { Browser } from './support/http.ts';
 import { counted } from './support/stores.ts';

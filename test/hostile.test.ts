@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { testApp } from './support/app.ts';
 import { Browser, listen } from './support/http.ts';

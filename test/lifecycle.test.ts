@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../src/events.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionsOptions } from '../src/options.ts';
-import { createSessions } from '../src/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { type AppHooks, testApp } from './support/app.ts';
 import { Browser, listen } from './support/http.ts';

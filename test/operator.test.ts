@@ -3,7 +3,7 @@
  * cookie sent to a plain-HTTP origin, why cookies are refused; and per-session lifetimes.
  */
 import { describe, expect, it } from 'vitest';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import { testApp } from './support/app.ts';
 import { Browser, listen } from './support/http.ts';

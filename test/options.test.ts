@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/lib/duration.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import { defaults } from '../src/options.ts';
-import { createSessions } from '../src/sessions.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 
 const secrets = ['s'.repeat(32)];

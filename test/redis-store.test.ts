@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSessions } from '../src/sessions.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionRecord } from '../src/store.ts';
 import { redisStore } from '../src/stores/redis.ts';
 import { storeConformance } from '../src/testing/index.ts';

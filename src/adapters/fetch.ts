@@ -4,7 +4,7 @@ import { type TrustProxyOption, webForwarded } from '../http/forwarded.ts';
 import { withSessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import type { Sessions } from '../manager.ts';
+import type { Sessions } from '../lifecycle/sessions.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
 

@@ -11,8 +11,8 @@ import {
 import { withSessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import type { Sessions } from '../manager.ts';
-import type { SessionData } from '../session.ts';
+import type { Sessions } from '../lifecycle/sessions.ts';
+import type { SessionData } from '../session/types.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
 

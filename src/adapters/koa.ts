@@ -5,8 +5,8 @@ import { renderSessionError } from '../http/errors.ts';
 import { applySessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import type { Sessions } from '../manager.ts';
-import type { AppSessionData } from '../session.ts';
+import type { Sessions } from '../lifecycle/sessions.ts';
+import type { AppSessionData } from '../session/types.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
 

@@ -1,7 +1,8 @@
 import { SessionError } from '../errors.ts';
 import { assertSessions } from '../http/load-session.ts';
-import type { RequestInfo, Sessions } from '../manager.ts';
-import type { Session } from '../session.ts';
+import type { RequestInfo } from '../lifecycle/request-session.ts';
+import type { Sessions } from '../lifecycle/sessions.ts';
+import type { Session } from '../session/session.ts';
 import { type FetchAdapterOptions, type FetchSessionHandler, withSessions } from './fetch.ts';
 
 /**

@@ -12,7 +12,7 @@ import type { SessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
 import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
-import type { Sessions } from '../manager.ts';
+import type { Sessions } from '../lifecycle/sessions.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
 

@@ -1,5 +1,5 @@
 import { CsrfError } from '../errors.ts';
-import type { Session } from '../session.ts';
+import type { Session } from '../session/session.ts';
 
 /** RFC 9110 9.2.1: safe methods do not change state, so they need no token. */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { CommitResult } from '../manager.ts';
+import type { CommitResult } from '../lifecycle/request-session.ts';
 
 /**
  * The headers a commit asks for: `set-cookie` (append), `vary` (merge), `cache-control` (set).

@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../errors.ts';
-import type { Sessions } from '../manager.ts';
-import type { Session } from '../session.ts';
+import type { Sessions } from '../lifecycle/sessions.ts';
+import type { Session } from '../session/session.ts';
 
 /**
  * The lazy session getter every adapter hands out (`req.session`, `c.var.session`, the node

@@ -1,6 +1,6 @@
 import { ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
 import { applyNodeHeaders } from '../http/headers.ts';
-import type { CommitResult, RequestSession } from '../manager.ts';
+import type { CommitResult, RequestSession } from '../lifecycle/request-session.ts';
 
 type Headers = CommitResult['headers'];
 type Method = (...args: unknown[]) => unknown;

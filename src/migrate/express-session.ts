@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SessionConfigError, SessionStoreError } from '../errors.ts';
 import { readCookie } from '../lib/cookie.ts';
-import type { Session } from '../session.ts';
+import type { Session } from '../session/session.ts';
 
 /**
  * What the bridge needs of an express-session store: the two callback methods every store

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { Session } from '../session.ts';
+import type { Session } from '../session/session.ts';
 import type { ExpressSessionBridge } from './express-session.ts';
 
 /**

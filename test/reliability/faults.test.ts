@@ -7,7 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSessions } from '../../src/sessions.ts';
+import { createSessions } from '../../src/lifecycle/sessions.ts';
 import type { SessionStore } from '../../src/store.ts';
 import { mysqlStore } from '../../src/stores/mysql.ts';
 import { postgresStore } from '../../src/stores/postgres.ts';

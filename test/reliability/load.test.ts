@@ -4,7 +4,7 @@
  * and no request got a 5xx. The figures are printed.
  */
 import { describe, expect, it } from 'vitest';
-import { createSessions } from '../../src/sessions.ts';
+import { createSessions } from '../../src/lifecycle/sessions.ts';
 import { testApp } from '../support/app.ts';
 import { Browser, listen } from '../support/http.ts';
 import { storeFactories } from '../support/store-factories.ts';

@@ -27,8 +27,8 @@ import * as tKoa from '../../src/adapters/koa.ts';
 import { checkCsrf, withSessions } from '../../src/adapters/node.ts';
 import { CsrfError } from '../../src/errors.ts';
 import { checkCsrf as checkFetchCsrf, sessionErrorResponse } from '../../src/http/index.ts';
-import type { Sessions } from '../../src/manager.ts';
-import type { Session } from '../../src/session.ts';
+import type { Sessions } from '../../src/lifecycle/sessions.ts';
+import type { Session } from '../../src/session/session.ts';
 import { listen } from './http.ts';
 
 export interface Data {

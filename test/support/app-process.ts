@@ -30,7 +30,7 @@ export async function startAppProcess(
 }
 
 async function serve(spec: string): Promise<void> {
-  const { createSessions } = await import('../../src/sessions.ts');
+  const { createSessions } = await import('../../src/lifecycle/sessions.ts');
   const { testApp } = await import('./app.ts');
   const { createServer } = await import('node:http');
   const { DATABASE_URL, MYSQL_URL, REDIS_URL } = await import('./services.ts');

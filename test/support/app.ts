@@ -1,6 +1,6 @@
 import { withSessions } from '../../src/adapters/node.ts';
-import type { Sessions } from '../../src/manager.ts';
-import type { SessionData } from '../../src/session.ts';
+import type { Sessions } from '../../src/lifecycle/sessions.ts';
+import type { SessionData } from '../../src/session/types.ts';
 
 export interface AppHooks {
   /** Awaited by POST /slow-set between loading the session and changing it. */
