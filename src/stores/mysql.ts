@@ -1,5 +1,6 @@
 import type { Pool, PoolOptions } from 'mysql2/promise';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { scheduleSweep } from '../lib/sweep.ts';
 import type {
   AtomicOp,
   SessionDelta,
@@ -379,24 +380,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       if (affectedRows < purgeBatch) return total;
     }
   };
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  if (sweepInterval > 0) {
-    const schedule = () => {
-      timer = setTimeout(
-        () => {
-          purge(Date.now())
-            .catch(() => {}) // retried at the next interval
-            .finally(() => {
-              if (!closed) schedule();
-            });
-        },
-        sweepInterval * (0.9 + Math.random() * 0.2),
-      );
-      timer.unref();
-    };
-    schedule();
-  }
+  const sweep = scheduleSweep(sweepInterval, purge);
 
   const select = `SELECT ${columns} FROM ${t}`;
   return {
@@ -526,8 +510,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       await run('ping', 'SELECT 1', [], true);
     },
     async close() {
-      closed = true;
-      clearTimeout(timer);
+      sweep.stop();
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };

@@ -1,5 +1,6 @@
 import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { scheduleSweep } from '../lib/sweep.ts';
 import type { AtomicOp, JsonValue, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
@@ -354,24 +355,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
 
   const purge = async (now: number) =>
     (await query('purgeExpired', { ...q.purge, values: [now] })).rowCount;
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  if (sweepInterval > 0) {
-    const schedule = () => {
-      timer = setTimeout(
-        () => {
-          purge(Date.now())
-            .catch(() => {}) // retried at the next interval
-            .finally(() => {
-              if (!closed) schedule();
-            });
-        },
-        sweepInterval * (0.9 + Math.random() * 0.2),
-      );
-      timer.unref();
-    };
-    schedule();
-  }
+  const sweep = scheduleSweep(sweepInterval, purge);
 
   return {
     async get(key, now) {
@@ -456,8 +440,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       await query('ping', { text: 'SELECT 1' });
     },
     async close() {
-      closed = true;
-      clearTimeout(timer);
+      sweep.stop();
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };

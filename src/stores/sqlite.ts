@@ -2,6 +2,7 @@ import type { StatementSync } from 'node:sqlite';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
 import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
+import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 // Loaded after a version check (not a static import) so Node 20 gets one clear line instead of
@@ -290,24 +291,8 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     }
   }
 
-  let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  if (sweepInterval > 0) {
-    const schedule = () => {
-      timer = setTimeout(
-        () => {
-          purge(Date.now())
-            .catch(() => {}) // a failed sweep (e.g. the file stays locked) is retried next interval
-            .finally(() => {
-              if (!closed) schedule();
-            });
-        },
-        sweepInterval * (0.9 + Math.random() * 0.2),
-      );
-      timer.unref();
-    };
-    schedule();
-  }
+  const sweep = scheduleSweep(sweepInterval, purge);
 
   return {
     async get(key, now) {
@@ -419,7 +404,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     },
     async close() {
       closed = true;
-      clearTimeout(timer);
+      sweep.stop();
       if (owned && db.isOpen) db.close();
     },
   };
