@@ -51,8 +51,13 @@ function errorResponse(_c: Context, err: SessionError): Response {
   return sessionErrorResponse(err);
 }
 
-/** The facts sessionMiddleware read for a request, for csrfProtection on the same request. */
-const facts = new WeakMap<Request, ForwardedFacts>();
+/**
+ * The facts sessionMiddleware read for a request, for csrfProtection on the same request: a
+ * symbol on the context, not a WeakMap (a WeakMap entry per request costs garbage-collection
+ * work on every request; see express.ts).
+ */
+const kFacts = Symbol('tessera.facts');
+type WithFacts = Context & { [kFacts]?: ForwardedFacts };
 
 function forwarded(c: Context, options: TrustProxyOption): ForwardedFacts {
   // @hono/node-server exposes the socket as c.env.incoming; other runtimes have their own.
@@ -86,7 +91,7 @@ export function sessionMiddleware<Data extends object>(
   assertSessions(sessions, 'tessera-session/hono: sessionMiddleware(sessions)');
   return async function tesseraSession(c, next) {
     const f = forwarded(c, options);
-    facts.set(c.req.raw, f);
+    (c as WithFacts)[kFacts] = f;
     const rs = sessions.request({
       cookie: c.req.header('cookie'),
       secure: f.secure,
@@ -157,7 +162,7 @@ export function csrfProtection<Data extends object>(
         {
           method: c.req.method,
           // The same facts (and trustProxy) as sessionMiddleware's.
-          self: ownOrigin(facts.get(c.req.raw) ?? forwarded(c, {})),
+          self: ownOrigin((c as WithFacts)[kFacts] ?? forwarded(c, {})),
           origin: c.req.header('origin'),
           secFetchSite: c.req.header('sec-fetch-site'),
           referer: c.req.header('referer'),

@@ -21,8 +21,9 @@ declare module 'koa' {
   }
 }
 
-/** Each request's loader, for csrfProtection. */
-const loaders = new WeakMap<object, () => Promise<CsrfVerifier>>();
+/** Each request's loader, for csrfProtection: a symbol on the context, not a WeakMap (see express.ts). */
+const kLoader = Symbol('tessera.loader');
+type WithLoader = Context & { [kLoader]?: () => Promise<CsrfVerifier> };
 
 /** The one answer to a session error, with the handler's headers dropped. */
 function answer(ctx: Context, err: SessionError): void {
@@ -68,7 +69,7 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
     });
     const load = () => rs.session();
     ctx.session = load as unknown as LoadSession<AppSessionData>;
-    loaders.set(ctx, load);
+    (ctx as WithLoader)[kLoader] = load;
     try {
       await next();
     } catch (err) {
@@ -155,7 +156,7 @@ export function csrfProtection(options: KoaCsrfOptions = {}): Middleware {
       },
       () => ctx.get(header) || formToken(ctx, field, bodyLimit),
       () => {
-        const load = loaders.get(ctx);
+        const load = (ctx as WithLoader)[kLoader];
         if (!load) throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
         return load();
       },
