@@ -40,6 +40,7 @@ async function startExample({ name, start }: Recipe, port: number) {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
+      ORIGIN: `http://127.0.0.1:${port}`, // adapter-node's own origin (it assumes https otherwise)
       SESSION_SECRET: SECRET,
       NODE_ENV: 'production',
     },
@@ -143,6 +144,104 @@ describe.each(recipes)('examples/$name', (recipe) => {
       body: '{}',
     });
     expect(bad.status).toBe(400);
+    expect((await b.get('/')).status).toBe(200);
+  });
+});
+
+/**
+ * The form recipes: a server-rendered page with plain HTML forms (no client script needed),
+ * posted as a browser posts them (urlencoded, with its Origin, asking for HTML).
+ */
+interface FormRecipe extends Recipe {
+  /** Where the form for one action posts, and the fields the framework routes it by. */
+  readonly action: (name: string) => { path: string; fields?: Record<string, string> };
+}
+
+const formRecipes: FormRecipe[] = [
+  { name: 'sveltekit', start: ['build'], port: 19000, action: (name) => ({ path: `/?/${name}` }) },
+];
+
+/** What the page shows: the counter, who is signed in, the form token, the flashes. */
+function readPage(html: string) {
+  return {
+    views: Number(/id="views">(\d+)</.exec(html)?.[1]),
+    user: /id="user">([^<]*)</.exec(html)?.[1] ?? null,
+    csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '',
+    flashes: [...html.matchAll(/class="flash">([^<]*)</g)].map((m) => m[1]),
+  };
+}
+
+describe.each(formRecipes)('examples/$name', (recipe) => {
+  const missing = notInstalled(recipe);
+  let app: Awaited<ReturnType<typeof startExample>>;
+  beforeAll(async () => {
+    if (!missing) app = await startExample(recipe, recipe.port + (process.pid % 90));
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const submit = (
+    b: Browser,
+    name: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) => {
+    const { path, fields: routing = {} } = recipe.action(name);
+    return b.request(path, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'text/html',
+        origin: app.url,
+        ...headers,
+      },
+      body: new URLSearchParams({ ...routing, ...fields }).toString(),
+    });
+  };
+
+  it('counts, refuses cross-site and tokenless posts, logs in (new cookie) with a flash, logs out', async (ctx) => {
+    if (missing) return ctx.skip();
+    const b = new Browser(app.url);
+    const first = await b.get('/');
+    expect(first.status).toBe(200);
+    expect(first.setCookies.some((c) => /^sid=[^;]+;.*HttpOnly/.test(c))).toBe(true);
+    const start = readPage(first.body);
+    expect(start).toMatchObject({ views: 0, user: null });
+    const { csrf } = start;
+    expect(csrf).not.toBe('');
+
+    const foreign = await submit(b, 'count', { _csrf: csrf }, { origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    const tokenless = await submit(b, 'count', {});
+    expect(tokenless.status).toBe(403);
+    expect(tokenless.body).toContain('ERR_SESSION_CSRF'); // tessera's check, not the framework's
+    expect((await submit(b, 'count', { _csrf: csrf })).status).toBe(303);
+    expect(readPage((await b.get('/')).body).views).toBe(1);
+    expect((await submit(b, 'count', { _csrf: csrf })).status).toBe(303);
+    expect(readPage((await b.get('/')).body).views).toBe(2);
+
+    const anonymous = b.jar.get('sid');
+    expect((await submit(b, 'login', { _csrf: csrf, user: 'ann' })).status).toBe(303);
+    expect(b.jar.get('sid')).not.toBe(anonymous); // login regenerated the token
+    const after = readPage((await b.get('/')).body);
+    expect(after).toMatchObject({ user: 'ann', views: 2, flashes: ['Welcome, ann'] });
+    expect(readPage((await b.get('/')).body).flashes).toEqual([]); // shown once
+    // the anonymous token died at login
+    const old = await new Browser(app.url).request('/', { cookie: `sid=${anonymous}` });
+    expect(readPage(old.body).user).toBeNull();
+
+    const signedIn = b.jar.get('sid');
+    expect((await submit(b, 'logout', { _csrf: after.csrf })).status).toBe(303);
+    const replay = await new Browser(app.url).request('/', { cookie: `sid=${signedIn}` });
+    expect(readPage(replay.body)).toMatchObject({ user: null, views: 0 });
+  });
+
+  it('bad input gets a clear answer and the server keeps serving', async (ctx) => {
+    if (missing) return ctx.skip();
+    const b = new Browser(app.url);
+    const { csrf } = readPage((await b.get('/')).body);
+    expect((await submit(b, 'login', { _csrf: csrf })).status).toBe(400);
     expect((await b.get('/')).status).toBe(200);
   });
 });
