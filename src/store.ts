@@ -131,6 +131,14 @@ export interface SessionStore {
    */
   create(key: string, record: SessionRecord): Promise<void>;
   /**
+   * Write a new record only if no *live* record has this key (an expired one is replaced), as one
+   * atomic step. Resolves `true` when it wrote. Optional: the manager uses it to turn a visitor's
+   * stateless CSRF binding into a record under the same token, so that several first writes
+   * racing each other all land in one record (the one that loses applies its change as an
+   * `update`). A store without it still works: a CSRF token then needs a record at once.
+   */
+  insert?(key: string, record: SessionRecord, now: number): Promise<boolean>;
+  /**
    * Apply `delta` atomically to the live record. Resolves `false`, writing nothing, when the
    * record is missing or expired at `now`: a destroyed session is never written back.
    */

@@ -62,6 +62,13 @@ end
  * KEYS[1] session. ARGV: expiresAt, then field/value pairs. Overwrites whatever the key held;
  * returns the user id the overwritten record was bound to, or ''.
  */
+/** CREATE unless the hash exists (Redis drops expired keys itself); 1 when written. */
+export const INSERT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1`;
+
 export const CREATE = `
 local previous = redis.call('HGET', KEYS[1], 'm:u') or ''
 redis.call('DEL', KEYS[1])

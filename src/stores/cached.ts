@@ -239,6 +239,16 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
       await primary.create(key, record);
       if (id) await fill(key, id, record, now);
     },
+    // Only when the primary has it: a cache in front of a store without it offers none either.
+    ...(primary.insert && {
+      async insert(key: string, record: SessionRecord, now: number) {
+        const id = (await usable()) ? await lease(key, now) : null;
+        const written = await primary.insert!(key, record, now);
+        // Lost the race: the record the winner wrote is the primary's; the next read fills it.
+        if (id) await (written ? fill(key, id, record, now) : invalidate(key));
+        return written;
+      },
+    }),
     async update(key, delta, now) {
       try {
         return await primary.update(key, delta, now);

@@ -204,6 +204,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     async create(key, record) {
       insert(key, record);
     },
+    async insert(key, record, now) {
+      if (use(key, now)) return false;
+      insert(key, record);
+      return true;
+    },
     async update(key, delta, now) {
       const entry = use(key, now);
       if (!entry) return false;

@@ -412,6 +412,27 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
         ],
       );
     },
+    async insert(key, r, now) {
+      // An expired row under the key is replaced; a live one makes the plain INSERT fail with a
+      // duplicate key (atomic in the server: of two racing inserts exactly one lands).
+      await run('insert', `DELETE FROM ${t} WHERE \`key\` = ? AND expires_at <= ?`, [key, now]);
+      try {
+        await run('insert', `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
+          key,
+          JSON.stringify(r.data),
+          r.userId,
+          r.createdAt,
+          r.lastSeenAt,
+          r.expiresAt,
+          r.absoluteExpiresAt,
+          JSON.stringify(r.meta),
+        ]);
+        return true;
+      } catch (err) {
+        if ((err as { cause?: { code?: string } }).cause?.code === 'ER_DUP_ENTRY') return false;
+        throw err;
+      }
+    },
     async update(key, delta, now) {
       const { affectedRows } = await run<Result>('update', () => {
         const data = dataExpression(delta, flavour);

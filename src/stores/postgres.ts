@@ -248,6 +248,15 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
                last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
                absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
     },
+    // Insert unless a live row has the key (an expired one is replaced): one atomic statement.
+    insert: {
+      name: name('insert'),
+      text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
+               last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
+               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta
+             WHERE ${t}.expires_at <= $9`,
+    },
     update: {
       name: name('update'),
       text: `UPDATE ${t} SET
@@ -376,6 +385,23 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
           JSON.stringify(r.meta),
         ],
       });
+    },
+    async insert(key, r, now) {
+      const { rowCount } = await query('insert', {
+        ...q.insert,
+        values: [
+          key,
+          encodeData(r.data),
+          r.userId,
+          r.createdAt,
+          r.lastSeenAt,
+          r.expiresAt,
+          r.absoluteExpiresAt,
+          JSON.stringify(r.meta),
+          now,
+        ],
+      });
+      return rowCount === 1;
     },
     async update(key, delta, now) {
       const { rowCount } = await query('update', {

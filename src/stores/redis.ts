@@ -11,6 +11,7 @@ import {
   DESTROY,
   DESTROY_USER,
   INDEX_ADD,
+  INSERT,
   LIST_USER,
   REGENERATE,
   TAKE,
@@ -56,6 +57,7 @@ interface Script {
 const script = (lua: string): Script => ({ lua, sha: sha1(lua) });
 const scripts = {
   create: script(CREATE),
+  insert: script(INSERT),
   update: script(UPDATE),
   touch: script(TOUCH),
   destroy: script(DESTROY),
@@ -71,6 +73,22 @@ function fromPairs(list: string[]): Record<string, string> {
   const hash: Record<string, string> = {};
   for (let i = 0; i + 1 < list.length; i += 2) hash[list[i]!] = list[i + 1]!;
   return hash;
+}
+
+/** A record as the hash's field/value list (see CREATE in src/lib/redis-scripts.ts). */
+function recordFields(r: SessionRecord): string[] {
+  const fields: string[] = [
+    'm:c',
+    String(r.createdAt),
+    'm:l',
+    String(r.lastSeenAt),
+    'm:e',
+    String(r.expiresAt),
+  ];
+  fields.push('m:a', String(r.absoluteExpiresAt), 'm:meta', JSON.stringify(r.meta));
+  if (r.userId !== null) fields.push('m:u', r.userId);
+  for (const k of Object.keys(r.data)) fields.push(DATA + k, JSON.stringify(r.data[k]));
+  return fields;
 }
 
 /** A delta as script arguments (see APPLY in src/lib/redis-scripts.ts). */
@@ -169,7 +187,15 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
   }
 
   /** Store calls that change something: a timed-out one may still be applied later. */
-  const WRITES = new Set(['create', 'update', 'regenerate', 'touch', 'destroy', 'destroyByUser']);
+  const WRITES = new Set([
+    'create',
+    'insert',
+    'update',
+    'regenerate',
+    'touch',
+    'destroy',
+    'destroyByUser',
+  ]);
 
   async function call<T>(what: string, body: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -240,23 +266,23 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     },
     async create(key, r) {
       await call('create', async () => {
-        const fields: string[] = [
-          'm:c',
-          String(r.createdAt),
-          'm:l',
-          String(r.lastSeenAt),
-          'm:e',
-          String(r.expiresAt),
-        ];
-        fields.push('m:a', String(r.absoluteExpiresAt), 'm:meta', JSON.stringify(r.meta));
-        if (r.userId !== null) fields.push('m:u', r.userId);
-        for (const k of Object.keys(r.data)) fields.push(DATA + k, JSON.stringify(r.data[k]));
         const previous = (await run(scripts.create, sessionKey(key), [
           r.expiresAt,
-          ...fields,
+          ...recordFields(r),
         ])) as string;
         if (previous && previous !== r.userId) await client.zrem(userKey(previous), key);
         if (r.userId !== null) await index(r.userId, key, r.absoluteExpiresAt, r.lastSeenAt);
+      });
+    },
+    async insert(key, r) {
+      return call('insert', async () => {
+        const written = (await run(scripts.insert, sessionKey(key), [
+          r.expiresAt,
+          ...recordFields(r),
+        ])) as number;
+        if (written === 1 && r.userId !== null)
+          await index(r.userId, key, r.absoluteExpiresAt, r.lastSeenAt);
+        return written === 1;
       });
     },
     async update(key, delta, now) {

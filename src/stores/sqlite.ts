@@ -213,6 +213,15 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       insert: db.prepare(
         `INSERT OR REPLACE INTO "${table}" (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // Insert unless a live row has the key (an expired one is replaced): one atomic statement.
+      insertIfAbsent: db.prepare(
+        `INSERT INTO "${table}" (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET data = excluded.data, user_id = excluded.user_id,
+           created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
+           expires_at = excluded.expires_at, absolute_expires_at = excluded.absolute_expires_at,
+           meta = excluded.meta
+         WHERE "${table}".expires_at <= ?`,
+      ),
       write: db.prepare(
         `UPDATE "${table}" SET data = ?, last_seen_at = ?, expires_at = ? WHERE key = ?`,
       ),
@@ -314,6 +323,22 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
           JSON.stringify(r.meta),
         ),
       );
+    },
+    async insert(key, r, now) {
+      return run('insert', () => {
+        const { changes } = sql().insertIfAbsent!.run(
+          key,
+          JSON.stringify(r.data),
+          r.userId,
+          r.createdAt,
+          r.lastSeenAt,
+          r.expiresAt,
+          r.absoluteExpiresAt,
+          JSON.stringify(r.meta),
+          now,
+        );
+        return Number(changes) === 1;
+      });
     },
     async update(key, delta, now) {
       // One IMMEDIATE transaction: it takes the write lock before reading, so the read and the

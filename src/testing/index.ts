@@ -115,6 +115,42 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     assert.deepEqual(await store.get(key, now), record);
   });
 
+  // `insert` is optional in the contract; every store that offers it is held to these.
+  add('insert writes only where no live record has the key', async (store, now) => {
+    if (!store.insert) return;
+    const key = newKey();
+    const first = recordAt(now, { likes: ['tea'] }, newUser());
+    assert.equal(await store.insert(key, first, now), true);
+    assert.deepEqual(await store.get(key, now), first);
+    assert.equal(await store.insert(key, recordAt(now, { likes: ['cake'] }), now), false);
+    assert.deepEqual(await store.get(key, now), first, 'a live record is never overwritten');
+    const listed = await store.listByUser(first.userId!, now);
+    assert.deepEqual(
+      listed.map((s) => s.key),
+      [key],
+    );
+  });
+
+  add('insert replaces an expired record under the key', async (store, now) => {
+    if (!store.insert) return;
+    const key = newKey();
+    await store.create(key, { ...recordAt(now - 60 * MINUTE, { old: true }) });
+    const fresh = recordAt(now, { fresh: true });
+    assert.equal(await store.insert(key, fresh, now), true);
+    assert.deepEqual(await store.get(key, now), fresh);
+  });
+
+  add('of ten concurrent inserts under one key exactly one lands', async (store, now) => {
+    if (!store.insert) return;
+    const key = newKey();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.insert!(key, recordAt(now, { i }), now)),
+    );
+    assert.equal(results.filter(Boolean).length, 1, `inserts that landed: ${results}`);
+    const winner = results.indexOf(true);
+    assert.deepEqual((await store.get(key, now))?.data, { i: winner });
+  });
+
   add('values keep their JSON types and text (unicode, empty, large)', async (store, now) => {
     const key = newKey();
     const data: Record<string, JsonValue> = {
