@@ -26,17 +26,21 @@ export type { Duration } from './lib/duration.ts';
 export type {
   CommitOptions,
   CommitResult,
+  RequestHeaders,
   RequestInfo,
   RequestSession,
 } from './lifecycle/request-session.ts';
 export { createSessions, type SessionInfo, type Sessions } from './lifecycle/sessions.ts';
+export type { SessionTransport } from './lifecycle/transport.ts';
 export {
   type CookieOptions,
   defaults,
   type ResolvedCookie,
   type ResolvedOptions,
+  type ResolvedToken,
   type SessionLogger,
   type SessionsOptions,
+  type TokenOptions,
 } from './options.ts';
 export { type LoginOptions, Session } from './session/session.ts';
 export type {

@@ -30,6 +30,38 @@ export interface CookieOptions {
 }
 
 /**
+ * The session token in a request header, for API and mobile clients (Spring Session's
+ * `HeaderHttpSessionIdResolver`). A request that carries the header is authenticated by it
+ * alone: its cookie is not read, no `Set-Cookie` is sent, and the CSRF guards let it through
+ * (a browser never attaches such a header to a cross-site request). See docs/tokens.md.
+ *
+ * @example
+ * ```ts
+ * createSessions({ secrets, store, token: { header: 'authorization' } }); // Authorization: Bearer <token>
+ * createSessions({ secrets, store, token: { header: 'x-session-token', cookie: true } }); // and browsers keep the cookie
+ * ```
+ */
+export interface TokenOptions {
+  /**
+   * The request header the client sends its token in: `'authorization'` means
+   * `Authorization: Bearer <token>` (RFC 6750); any other name (e.g. `'x-session-token'`) carries
+   * the token as is.
+   */
+  readonly header: string;
+  /**
+   * The response header a new token is sent in (new session, regenerate, login) and that is sent
+   * empty when the session ends (destroy, logout). Default: the request header's own name, and
+   * `'x-session-token'` for `'authorization'` (a response has no Authorization header).
+   */
+  readonly responseHeader?: string;
+  /**
+   * Also keep the cookie, for requests that do not carry the header (a browser app beside the
+   * API clients). Default `false`: header only, no request reads or sets a cookie.
+   */
+  readonly cookie?: boolean;
+}
+
+/**
  * Options of {@link createSessions}.
  *
  * @example
@@ -48,6 +80,8 @@ export interface SessionsOptions {
   /** Where sessions live: `memoryStore()`, `sqliteStore()`, `postgresStore()`, `redisStore()`, `cookieStore()`. */
   readonly store: SessionStore | SealedStore;
   readonly cookie?: CookieOptions;
+  /** Carry the token in a request header instead of (or beside) the cookie. Default: cookie only. */
+  readonly token?: TokenOptions;
   /** Idle (sliding) timeout: a session unused this long dies. */
   readonly idleTimeout?: Duration;
   /** Absolute timeout: a session dies this long after it was created, however active. */
@@ -114,6 +148,11 @@ export const defaults = Object.freeze({
     /** Max-Age follows the server's expiry, so the browser drops the cookie when the server would. */
     persistent: true,
   }),
+  /**
+   * Cookie only. A header token (`token: { header }`) is for clients that are not browsers: a
+   * browser keeps an HttpOnly cookie out of reach of scripts, a header token lives in app code.
+   */
+  token: null,
   /** Long enough to keep a cart over lunch, short enough that a forgotten session dies the same day. */
   idleTimeout: '2h',
   /** A stolen cookie stops working within a day however it is used (OWASP: set an absolute timeout). */
@@ -143,6 +182,26 @@ export interface ResolvedCookie {
 }
 
 /**
+ * The header-token settings in force (`sessions.options.token`), e.g. for a CORS set-up that must
+ * list the response header in `Access-Control-Allow-Headers` / `Access-Control-Expose-Headers`.
+ *
+ * @example
+ * ```ts
+ * const { header, responseHeader } = sessions.options.token ?? {};
+ * ```
+ */
+export interface ResolvedToken {
+  /** The request header, lower case. */
+  readonly header: string;
+  /** `true` for `authorization`: the value is `Bearer <token>`. */
+  readonly bearer: boolean;
+  /** The response header, lower case. */
+  readonly responseHeader: string;
+  /** Whether requests without the header still use the cookie. */
+  readonly cookie: boolean;
+}
+
+/**
  * The settings a manager runs with, as `sessions.options` shows them (frozen). Nothing secret:
  * the secrets, keys and the store stay inside the manager.
  *
@@ -153,6 +212,8 @@ export interface ResolvedCookie {
  */
 export interface ResolvedOptions {
   readonly cookie: ResolvedCookie;
+  /** The header token, or `null`: cookie only. */
+  readonly token: ResolvedToken | null;
   readonly idleTimeout: number;
   readonly absoluteTimeout: number;
   readonly touchAfter: number;
@@ -266,6 +327,7 @@ const KNOWN = new Set([
   'secrets',
   'store',
   'cookie',
+  'token',
   'idleTimeout',
   'absoluteTimeout',
   'touchAfter',
@@ -346,6 +408,66 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookie {
   return Object.freeze(resolved);
 }
 
+const KNOWN_TOKEN = new Set(['header', 'responseHeader', 'cookie']);
+const TOKEN_HINTS: Readonly<Record<string, string>> = {
+  name: "use token: { header } (e.g. 'authorization' or 'x-session-token')",
+  scheme: "use token: { header: 'authorization' } for Authorization: Bearer <token>",
+};
+/** RFC 9110 5.6.2: a field name is a token. */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** Headers the token may not travel in: the cookie's own, and ones with a meaning of their own. */
+const RESERVED_HEADERS = new Set([
+  'cookie',
+  'set-cookie',
+  'host',
+  'origin',
+  'referer',
+  'content-type',
+  'content-length',
+  'vary',
+  'cache-control',
+  'x-csrf-token',
+]);
+
+function headerName(value: unknown, what: string, example: string): string {
+  if (typeof value !== 'string' || !FIELD_NAME.test(value.toLowerCase()))
+    fail(`${what} must be a header name, e.g. ${example}; got ${JSON.stringify(value)}`);
+  const name = value.toLowerCase();
+  if (RESERVED_HEADERS.has(name) || name.startsWith('sec-') || name.startsWith('access-control-'))
+    fail(
+      `${what} cannot be ${JSON.stringify(value)}, a header with a meaning of its own; use e.g. ${example}`,
+    );
+  return name;
+}
+
+function resolveToken(token: TokenOptions | undefined): ResolvedToken | null {
+  if (token === undefined) return null;
+  if (typeof token !== 'object' || token === null)
+    fail(
+      "token must be an object: { header: 'authorization' } (Authorization: Bearer <token>) or { header: 'x-session-token' }",
+    );
+  refuseUnknown(token, KNOWN_TOKEN, TOKEN_HINTS, 'token.');
+  if (token.header === undefined)
+    fail(
+      "token.header is required: 'authorization' (Authorization: Bearer <token>) or a header of your own such as 'x-session-token'",
+    );
+  const header = headerName(token.header, 'token.header', "'authorization' or 'x-session-token'");
+  const bearer = header === 'authorization';
+  const responseHeader =
+    token.responseHeader === undefined
+      ? bearer
+        ? 'x-session-token'
+        : header
+      : headerName(token.responseHeader, 'token.responseHeader', "'x-session-token'");
+  if (responseHeader === 'authorization')
+    fail(
+      "token.responseHeader cannot be 'authorization' (a response has no Authorization header); leave it out for the default 'x-session-token'",
+    );
+  if (token.cookie !== undefined && typeof token.cookie !== 'boolean')
+    fail('token.cookie must be a boolean: true keeps the cookie for requests without the header');
+  return Object.freeze({ header, bearer, responseHeader, cookie: token.cookie ?? false });
+}
+
 function isStore(store: unknown): store is SessionStore | SealedStore {
   if (typeof store !== 'object' || store === null) return false;
   const s = store as Record<string, unknown>;
@@ -418,8 +540,10 @@ export function resolveOptions(options: SessionsOptions): InternalOptions {
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
     fail('onEvent must be a function');
   const cookie = resolveCookie(options.cookie);
+  const token = resolveToken(options.token);
   const view: ResolvedOptions = Object.freeze({
     cookie,
+    token,
     idleTimeout,
     absoluteTimeout,
     touchAfter,

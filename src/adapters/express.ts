@@ -5,6 +5,7 @@ import { renderSessionError } from '../http/errors.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
 import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
+import type { RequestSession } from '../lifecycle/request-session.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 import type { AppSessionData } from '../session/types.ts';
 
@@ -42,12 +43,18 @@ export interface ExpressSessionOptions {
 }
 
 /**
- * Each request's loader, for csrfProtection whatever property it is on: a symbol on the request,
- * not a WeakMap (a WeakMap entry per request made the middleware cost ~10 µs of CPU per request
- * in garbage-collection work: Express's `idle` fell from ~100 % to ~77 % of its ceiling).
+ * Each request's session, for csrfProtection whatever property its loader is on (and whether its
+ * token came in a header): a symbol on the request, not a WeakMap (a WeakMap entry per request
+ * made the middleware cost ~10 µs of CPU per request in garbage-collection work: Express's `idle`
+ * fell from ~100 % to ~77 % of its ceiling).
  */
-const kLoader = Symbol('tessera.loader');
-type WithLoader = Request & { [kLoader]?: () => Promise<CsrfVerifier> };
+const kSession = Symbol('tessera.session');
+type WithSession = Request & {
+  [kSession]?: {
+    readonly transport: RequestSession['transport'];
+    session(): Promise<CsrfVerifier>;
+  };
+};
 
 /**
  * Express middleware (Express 4.21+ and 5): `req.session()` loads the session on first call. The store
@@ -84,6 +91,7 @@ export function sessionMiddleware<Data extends object>(
   return function tesseraSession(req, res, next) {
     const rs = sessions.request({
       cookie: req.headers.cookie,
+      headers: req.headers,
       secure: req.secure,
       host: ownHost(req),
       userAgent: req.headers['user-agent'],
@@ -108,7 +116,7 @@ export function sessionMiddleware<Data extends object>(
     });
     const load = () => rs.session();
     (req as unknown as Record<string, unknown>)[property] = load;
-    (req as WithLoader)[kLoader] = load;
+    (req as WithSession)[kSession] = rs;
     next();
   };
 }
@@ -186,6 +194,7 @@ async function formToken(req: Request, field: string, limit: number): Promise<un
 export function csrfProtection(options: ExpressCsrfOptions = {}): RequestHandler {
   const { field = '_csrf', header = 'x-csrf-token', bodyLimit = 1 << 20 } = options;
   return async function tesseraCsrf(req, _res, next) {
+    const rs = (req as WithSession)[kSession];
     try {
       await verifyCsrf(
         {
@@ -194,13 +203,12 @@ export function csrfProtection(options: ExpressCsrfOptions = {}): RequestHandler
           origin: req.get('origin'),
           secFetchSite: req.get('sec-fetch-site'),
           referer: req.get('referer'),
+          transport: rs?.transport,
         },
         () => req.get(header) ?? formToken(req, field, bodyLimit),
         () => {
-          const load = (req as WithLoader)[kLoader];
-          if (!load)
-            throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
-          return load();
+          if (!rs) throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
+          return rs.session();
         },
         options,
       );

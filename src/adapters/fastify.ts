@@ -68,6 +68,7 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
     // request.protocol and request.ip follow Fastify's own trustProxy option.
     const rs = sessions.request({
       cookie: request.headers.cookie,
+      headers: request.headers,
       secure: request.protocol === 'https',
       host: request.host,
       userAgent: request.headers['user-agent'],
@@ -180,6 +181,7 @@ export function csrfProtection(options: FastifyCsrfOptions = {}): preHandlerAsyn
   return async function tesseraCsrf(request) {
     const h = request.headers;
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    const state = (request as WithState)[kState];
     // request.protocol and request.host follow Fastify's trustProxy option.
     await verifyCsrf(
       {
@@ -188,10 +190,10 @@ export function csrfProtection(options: FastifyCsrfOptions = {}): preHandlerAsyn
         origin: one(h.origin),
         secFetchSite: one(h['sec-fetch-site']),
         referer: one(h.referer),
+        transport: state?.rs.transport,
       },
       () => one(h[header]) ?? formField(request.body, field),
       () => {
-        const state = (request as WithState)[kState];
         if (!state)
           throw new SessionConfigError('csrfProtection() needs sessionPlugin registered first');
         return state.rs.session();

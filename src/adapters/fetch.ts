@@ -76,6 +76,7 @@ export function withSessions<Data extends object, Extra extends unknown[] = []>(
     });
     const rs = sessions.request({
       cookie: request.headers.get('cookie'),
+      headers: request.headers,
       secure: f.secure,
       host: f.host,
       userAgent: request.headers.get('user-agent') ?? undefined,

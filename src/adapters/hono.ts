@@ -57,7 +57,9 @@ function errorResponse(_c: Context, err: SessionError): Response {
  * work on every request; see express.ts).
  */
 const kFacts = Symbol('tessera.facts');
-type WithFacts = Context & { [kFacts]?: ForwardedFacts };
+/** Set on a request whose session token came in a header (`token: { header }`): no CSRF check. */
+const kHeaderToken = Symbol('tessera.headerToken');
+type WithFacts = Context & { [kFacts]?: ForwardedFacts; [kHeaderToken]?: true };
 
 function forwarded(c: Context, options: TrustProxyOption): ForwardedFacts {
   // @hono/node-server exposes the socket as c.env.incoming; other runtimes have their own.
@@ -94,11 +96,13 @@ export function sessionMiddleware<Data extends object>(
     (c as WithFacts)[kFacts] = f;
     const rs = sessions.request({
       cookie: c.req.header('cookie'),
+      headers: c.req.raw.headers,
       secure: f.secure,
       host: f.host,
       userAgent: c.req.header('user-agent'),
       ip: f.ip,
     });
+    if (rs.transport === 'header') (c as WithFacts)[kHeaderToken] = true;
     c.set('session', () => rs.session());
     await next();
     // Hono catches handler errors and renders them through onError; ours become their status,
@@ -166,6 +170,7 @@ export function csrfProtection<Data extends object>(
           origin: c.req.header('origin'),
           secFetchSite: c.req.header('sec-fetch-site'),
           referer: c.req.header('referer'),
+          transport: (c as WithFacts)[kHeaderToken] ? 'header' : 'cookie',
         },
         async () =>
           c.req.header(header) ??

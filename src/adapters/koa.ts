@@ -5,6 +5,7 @@ import { renderSessionError } from '../http/errors.ts';
 import { applySessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
+import type { RequestSession } from '../lifecycle/request-session.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 import type { AppSessionData } from '../session/types.ts';
 
@@ -21,9 +22,17 @@ declare module 'koa' {
   }
 }
 
-/** Each request's loader, for csrfProtection: a symbol on the context, not a WeakMap (see express.ts). */
-const kLoader = Symbol('tessera.loader');
-type WithLoader = Context & { [kLoader]?: () => Promise<CsrfVerifier> };
+/**
+ * Each request's session (and whether its token came in a header), for csrfProtection: a symbol
+ * on the context, not a WeakMap (see express.ts).
+ */
+const kSession = Symbol('tessera.session');
+type WithSession = Context & {
+  [kSession]?: {
+    readonly transport: RequestSession['transport'];
+    session(): Promise<CsrfVerifier>;
+  };
+};
 
 /** The one answer to a session error, with the handler's headers dropped. */
 function answer(ctx: Context, err: SessionError): void {
@@ -62,6 +71,7 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
   return async function tesseraSession(ctx, next) {
     const rs = sessions.request({
       cookie: ctx.get('cookie') || undefined,
+      headers: ctx.req.headers,
       secure: ctx.secure,
       host: ctx.host || undefined,
       userAgent: ctx.get('user-agent') || undefined,
@@ -69,7 +79,7 @@ export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>)
     });
     const load = () => rs.session();
     ctx.session = load as unknown as LoadSession<AppSessionData>;
-    (ctx as WithLoader)[kLoader] = load;
+    (ctx as WithSession)[kSession] = rs;
     try {
       await next();
     } catch (err) {
@@ -145,6 +155,7 @@ async function formToken(ctx: Context, field: string, limit: number): Promise<un
 export function csrfProtection(options: KoaCsrfOptions = {}): Middleware {
   const { field = '_csrf', header = 'x-csrf-token', bodyLimit = 1 << 20 } = options;
   return async function tesseraCsrf(ctx, next) {
+    const rs = (ctx as WithSession)[kSession];
     await verifyCsrf(
       {
         method: ctx.method,
@@ -153,12 +164,12 @@ export function csrfProtection(options: KoaCsrfOptions = {}): Middleware {
         origin: ctx.get('origin') || undefined,
         secFetchSite: ctx.get('sec-fetch-site') || undefined,
         referer: ctx.get('referer') || undefined,
+        transport: rs?.transport,
       },
       () => ctx.get(header) || formToken(ctx, field, bodyLimit),
       () => {
-        const load = (ctx as WithLoader)[kLoader];
-        if (!load) throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
-        return load();
+        if (!rs) throw new SessionConfigError('csrfProtection() needs sessionMiddleware() first');
+        return rs.session();
       },
       options,
     );

@@ -1,4 +1,4 @@
-import { SessionError } from '../errors.ts';
+import { SessionError, SessionStateError } from '../errors.ts';
 import { assertSessions } from '../http/load-session.ts';
 import type { RequestInfo } from '../lifecycle/request-session.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
@@ -201,6 +201,7 @@ export function nextSessions<Data extends object>(
     const proto = first('x-forwarded-proto');
     return {
       cookie: h.get('cookie'),
+      headers: h,
       secure: proto === 'https',
       host: first('x-forwarded-host') ?? h.get('host') ?? undefined,
       userAgent: h.get('user-agent') ?? undefined,
@@ -218,6 +219,12 @@ export function nextSessions<Data extends object>(
     },
     async action(fn) {
       const rs = get().request(await info());
+      // A server action can set cookies, not response headers: a header token it issued or
+      // ended would never reach the client.
+      if (rs.transport === 'header')
+        throw new SessionStateError(
+          'tessera-session/next: a server action carries the session in the cookie, not in the token header; call header-token APIs through route handlers (session.route()), or keep the cookie for browsers with token: { header, cookie: true }',
+        );
       let result: Awaited<ReturnType<typeof fn>>;
       let control: unknown = null;
       try {

@@ -83,6 +83,7 @@ export function withSessions<Data extends object>(
     (req as WithFacts)[kFacts] = forwarded;
     const rs = sessions.request({
       cookie: req.headers.cookie,
+      headers: req.headers,
       secure: forwarded.secure,
       host: forwarded.host,
       userAgent: req.headers['user-agent'],

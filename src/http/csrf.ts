@@ -1,4 +1,5 @@
 import { CsrfError } from '../errors.ts';
+import type { SessionTransport } from '../lifecycle/transport.ts';
 import type { Session } from '../session/session.ts';
 
 /** RFC 9110 9.2.1: safe methods do not change state, so they need no token. */
@@ -49,6 +50,32 @@ export interface CsrfFacts {
   readonly origin: string | undefined;
   readonly secFetchSite: string | undefined;
   readonly referer: string | undefined;
+  /**
+   * How the request's session token travels (`RequestSession.transport`, `session.transport`).
+   * `'header'` passes the check: see {@link headerAuthenticated}.
+   */
+  readonly transport?: SessionTransport | undefined;
+}
+
+/**
+ * Whether the request's session came from a header token (`token: { header }`), which needs no
+ * CSRF check. CSRF works because a browser attaches the cookie to a request another site makes;
+ * it never attaches a custom header or `Authorization: Bearer` to one: a cross-site form cannot
+ * set headers, and a cross-origin `fetch` that sets them is preflighted and refused unless this
+ * app's CORS policy allows it. Such a request never reads its cookie, so there is no ambient
+ * credential to ride on. Cookie requests are checked in full, also when a header token is
+ * configured.
+ *
+ * @example
+ * ```ts
+ * if (headerAuthenticated(facts, session)) return next();
+ * ```
+ */
+export function headerAuthenticated(
+  facts: Pick<CsrfFacts, 'transport'>,
+  session?: Partial<Pick<Session<object>, 'transport'>>,
+): boolean {
+  return facts.transport === 'header' || session?.transport === 'header';
 }
 
 function originOf(url: string): string | undefined {
@@ -100,7 +127,8 @@ export function csrfOriginRefusal(
  * const verifier: CsrfVerifier = await req.session();
  * ```
  */
-export type CsrfVerifier = Pick<Session<object>, 'verifyCsrfToken'>;
+export type CsrfVerifier = Pick<Session<object>, 'verifyCsrfToken'> &
+  Partial<Pick<Session<object>, 'transport'>>;
 
 /**
  * The whole CSRF check, for a request whose token is already at hand: a safe method passes; the
@@ -118,7 +146,7 @@ export function assertCsrf(
   session: CsrfVerifier,
   options: Pick<CsrfOptions, 'trustedOrigins'> = {},
 ): void {
-  if (isSafeMethod(facts.method)) return;
+  if (isSafeMethod(facts.method) || headerAuthenticated(facts, session)) return;
   const refusal = csrfOriginRefusal(facts, options.trustedOrigins);
   if (refusal) throw new CsrfError(refusal);
   if (!session.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
@@ -140,12 +168,14 @@ export async function verifyCsrf(
   session: () => CsrfVerifier | Promise<CsrfVerifier>,
   options: Pick<CsrfOptions, 'trustedOrigins'> = {},
 ): Promise<void> {
-  if (isSafeMethod(facts.method)) return;
+  // A header-token request passes before its body is read (`facts.transport`, known with no I/O).
+  if (isSafeMethod(facts.method) || headerAuthenticated(facts)) return;
   const refusal = csrfOriginRefusal(facts, options.trustedOrigins);
   if (refusal) throw new CsrfError(refusal);
   const token = await readToken();
-  if (!(await session()).verifyCsrfToken(token))
-    throw new CsrfError('missing or invalid CSRF token');
+  const verifier = await session();
+  if (headerAuthenticated({}, verifier)) return;
+  if (!verifier.verifyCsrfToken(token)) throw new CsrfError('missing or invalid CSRF token');
 }
 
 const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
@@ -174,6 +204,7 @@ export async function checkCsrf(
     origin: h.get('origin') ?? undefined,
     secFetchSite: h.get('sec-fetch-site') ?? undefined,
     referer: h.get('referer') ?? undefined,
+    transport: session.transport,
   };
   await verifyCsrf(
     facts,

@@ -2,7 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { CommitResult } from '../lifecycle/request-session.ts';
 
 /**
- * The headers a commit asks for: `set-cookie` (append), `vary` (merge), `cache-control` (set).
+ * The headers a commit asks for: `set-cookie` (append), `vary` and
+ * `access-control-expose-headers` (merge), the rest (`cache-control`, a header token's response
+ * header) set.
  *
  * @example
  * ```ts
@@ -45,9 +47,15 @@ export function mergeVary(current: string | undefined, value: string): string | 
   return `${current}, ${value}`;
 }
 
+/** List-valued headers a commit adds to rather than replaces (the app, or CORS, may set them). */
+function isList(name: string): boolean {
+  return name === 'vary' || name === 'access-control-expose-headers';
+}
+
 /**
  * Apply a commit's headers to any response: each Set-Cookie appended (never replacing the app's
- * own cookies), Vary merged with what the app set, the rest (Cache-Control) replaced.
+ * own cookies), Vary and Access-Control-Expose-Headers merged with what the app set, the rest
+ * (Cache-Control, a header token) replaced.
  *
  * @example
  * ```ts
@@ -57,9 +65,9 @@ export function mergeVary(current: string | undefined, value: string): string | 
 export function applySessionHeaders(target: HeaderTarget, headers: SessionHeaders): void {
   for (const [name, value] of headers) {
     if (name === 'set-cookie') target.append(name, value);
-    else if (name === 'vary') {
-      const vary = mergeVary(target.get('vary'), value);
-      if (vary !== undefined) target.set('vary', vary);
+    else if (isList(name)) {
+      const merged = mergeVary(target.get(name), value);
+      if (merged !== undefined) target.set(name, merged);
     } else target.set(name, value);
   }
 }
@@ -75,10 +83,10 @@ export function applySessionHeaders(target: HeaderTarget, headers: SessionHeader
 export function applyNodeHeaders(res: ServerResponse, headers: SessionHeaders): void {
   for (const [name, value] of headers) {
     if (name === 'set-cookie') res.appendHeader('set-cookie', value);
-    else if (name === 'vary') {
-      const current = res.getHeader('vary');
-      const vary = mergeVary(current === undefined ? undefined : String(current), value);
-      if (vary !== undefined) res.setHeader('vary', vary);
+    else if (isList(name)) {
+      const current = res.getHeader(name);
+      const merged = mergeVary(current === undefined ? undefined : String(current), value);
+      if (merged !== undefined) res.setHeader(name, merged);
     } else res.setHeader(name, value);
   }
 }

@@ -4,6 +4,9 @@
  * (one `trustProxy`), `sessions.request()`, `commit({ status })` before the head is written,
  * {@link applySessionHeaders}, {@link renderSessionError}, and the CSRF check.
  */
+
+export type { RequestHeaders } from '../lifecycle/request-session.ts';
+export type { SessionTransport } from '../lifecycle/transport.ts';
 export {
   assertCsrf,
   type CsrfFacts,
@@ -11,6 +14,7 @@ export {
   type CsrfVerifier,
   checkCsrf,
   csrfOriginRefusal,
+  headerAuthenticated,
   isSafeMethod,
   verifyCsrf,
 } from './csrf.ts';

@@ -1,7 +1,6 @@
 import type { Backend, Verified } from '../backends/backend.ts';
-import { CookieTooLargeError, SessionStateError } from '../errors.ts';
+import { SessionStateError } from '../errors.ts';
 import type { RefusalReason, SessionEvent } from '../events.ts';
-import { readCookie, serializeCookie } from '../lib/cookie.ts';
 import { toDelta } from '../lib/delta.ts';
 import type { InternalOptions } from '../options.ts';
 import { Session } from '../session/session.ts';
@@ -26,6 +25,20 @@ import {
   touchDue,
 } from './expiry.ts';
 import { plan } from './plan.ts';
+import type { SessionTransport, Transport } from './transport.ts';
+
+/**
+ * A request's headers as the adapter has them: node's `req.headers` (lower-case names) or a Web
+ * `Headers`. Read only for `token: { header }`.
+ *
+ * @example
+ * ```ts
+ * const headers: RequestHeaders = req.headers; // or request.headers
+ * ```
+ */
+export type RequestHeaders =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
  * What an adapter tells the core about a request.
@@ -38,6 +51,8 @@ import { plan } from './plan.ts';
 export interface RequestInfo {
   /** The raw `Cookie` header. */
   readonly cookie?: string | null | undefined;
+  /** The request's headers, where a header token (`token: { header }`) is read from. */
+  readonly headers?: RequestHeaders | undefined;
   /** Whether the request reached the app over HTTPS (decides `secure: 'auto'`). */
   readonly secure?: boolean;
   /** The host the request addressed (for the warning about Secure cookies over plain HTTP). */
@@ -78,8 +93,8 @@ export interface Core {
   readonly backend: Backend;
   readonly ctx: SessionContext;
   emit(event: SessionEvent): void;
-  /** Called when a Secure cookie is about to be set (warns once about plain-HTTP origins). */
-  secureCookie(info: RequestInfo): void;
+  /** The transport a request's token travels by (cookie or header), chosen with no I/O. */
+  transport(info: RequestInfo): Transport;
 }
 
 /**
@@ -87,7 +102,6 @@ export interface Core {
  * (CPU only, bounded by `readCookie`'s own limit); only verified ones cost a store read.
  */
 const MAX_LOOKUPS = 4;
-const CLEAR = ''; // the value of an expiring cookie
 const NO_HEADERS: CommitResult = Object.freeze({ headers: Object.freeze([]) });
 const NOTHING = Promise.resolve(NO_HEADERS);
 
@@ -112,16 +126,28 @@ interface Loaded {
 export class RequestSession<Data extends object = SessionData> {
   readonly #c: Core;
   readonly #info: RequestInfo;
+  readonly #t: Transport;
   #loading: Promise<Session<Data>> | null = null;
   #state: SessionState | null = null;
   #loaded: Loaded | null = null;
-  #hadCookie = false;
+  /** The request presented a token (cookie or header): only then is an ending told to the client. */
+  #presented = false;
   #committed: Promise<CommitResult> | null = null;
 
   /** @internal made by `sessions.request()` */
   constructor(core: Core, info: RequestInfo) {
     this.#c = core;
     this.#info = info;
+    this.#t = core.transport(info);
+  }
+
+  /**
+   * How this request's token travels: `'header'` when `token: { header }` is configured and the
+   * request carries it (its cookie is then never read), else `'cookie'`. Known before any I/O, so
+   * a CSRF guard can let a header-token request through before it reads the body.
+   */
+  get transport(): SessionTransport {
+    return this.#t.kind;
   }
 
   /** Whether the handler asked for the session (only then is anything committed). */
@@ -142,8 +168,8 @@ export class RequestSession<Data extends object = SessionData> {
   async #load(): Promise<Session<Data>> {
     const { o, backend, ctx } = this.#c;
     const now = o.now();
-    const candidates = readCookie(this.#info.cookie, o.cookie.name);
-    this.#hadCookie = candidates.length > 0;
+    const candidates = this.#t.read(this.#info);
+    this.#presented = candidates.length > 0;
     let nonce: string | null = null;
     let lookups = 0;
     for (const value of candidates) {
@@ -187,6 +213,7 @@ export class RequestSession<Data extends object = SessionData> {
       destroyed: false,
       committed: false,
       exemptFrom: null,
+      transport: this.#t.kind,
       now,
       ctx,
     };
@@ -389,43 +416,26 @@ export class RequestSession<Data extends object = SessionData> {
     };
   }
 
-  #setCookie(value: string, maxAge: number | undefined): CommitResult {
-    const c = this.#c.o.cookie;
-    const secure = c.secure === 'auto' ? this.#info.secure === true : c.secure;
-    if (secure) this.#c.secureCookie(this.#info);
-    const header = serializeCookie(c.name, value, {
-      path: c.path,
-      domain: c.domain,
-      maxAge,
-      httpOnly: true,
-      secure,
-      sameSite: c.sameSite,
-      partitioned: c.partitioned,
-    });
-    const limit = this.#c.backend.cookieLimit;
-    if (header.length > limit) throw new CookieTooLargeError(header.length, limit);
-    return {
-      headers: [
-        ['set-cookie', header],
-        ['cache-control', 'no-store'],
-        ['vary', 'Cookie'],
-      ],
-    };
-  }
-
   #cookie(ids: Ids, record: SessionRecord, now: number, life: Lifetime): CommitResult {
     const loaded = this.#loaded;
     const reuse = loaded !== null && loaded.ids.token === ids.token ? loaded.ids.value : null;
     const value = this.#c.backend.cookieValue(ids, record, reuse);
-    return this.#setCookie(value, cookieMaxAge(record.expiresAt, now, life));
+    const headers = this.#t.issue(
+      value,
+      cookieMaxAge(record.expiresAt, now, life),
+      this.#info,
+      reuse,
+    );
+    return headers.length === 0 ? NO_HEADERS : { headers };
   }
 
   /**
-   * Expire the cookie (same name, path and domain) when this request ended the session. Only
-   * then: a dead cookie seen on another request may race a login that already replaced it.
+   * Tell the client its token is dead (an expired cookie, an empty response header) when this
+   * request ended the session. Only then: a dead token seen on another request may race a login
+   * that already replaced it.
    */
   #clear(): CommitResult {
-    return this.#hadCookie ? this.#setCookie(CLEAR, 0) : { headers: [] };
+    return this.#presented ? { headers: this.#t.expire(this.#info) } : NO_HEADERS;
   }
 }
 

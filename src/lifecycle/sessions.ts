@@ -13,6 +13,7 @@ import type { SessionData } from '../session/types.ts';
 import type { SealedStore, SessionStore } from '../store.ts';
 import { storeMonitor } from './monitor.ts';
 import { type Core, type RequestInfo, RequestSession } from './request-session.ts';
+import { transports } from './transport.ts';
 
 /**
  * One session as `listSessions` reports it (for a "your active sessions" page).
@@ -164,19 +165,20 @@ export function createSessions<Data extends object = SessionData>(
   };
 
   let warnedInsecure = process.env['NODE_ENV'] === 'production' || logger === null;
+  function secureCookie(info: RequestInfo) {
+    if (warnedInsecure || info.secure === true || info.host === undefined) return;
+    if (LOOPBACK.test(info.host)) return; // browsers treat http://localhost as secure
+    warnedInsecure = true;
+    logger?.warn(
+      `tessera: a Secure session cookie was sent to http://${info.host}; browsers drop it on plain HTTP (except localhost), so every request starts a new session. Serve HTTPS, or set cookie: { secure: 'auto' } (with the adapter's trustProxy behind a proxy). Warned once; not in production.`,
+    );
+  }
   const core: Core = {
     o,
     backend,
     ctx,
     emit,
-    secureCookie(info) {
-      if (warnedInsecure || info.secure === true || info.host === undefined) return;
-      if (LOOPBACK.test(info.host)) return; // browsers treat http://localhost as secure
-      warnedInsecure = true;
-      logger?.warn(
-        `tessera: a Secure session cookie was sent to http://${info.host}; browsers drop it on plain HTTP (except localhost), so every request starts a new session. Serve HTTPS, or set cookie: { secure: 'auto' } (with the adapter's trustProxy behind a proxy). Warned once; not in production.`,
-      );
-    },
+    transport: transports(o, backend.cookieLimit, secureCookie),
   };
 
   function serverStore(what: string): SessionStore {

@@ -4,6 +4,7 @@ import { type Duration, parseDuration } from '../lib/duration.ts';
 import { checkText, cloneJson, copyJson } from '../lib/json.ts';
 import { applyOp } from '../lib/ops.ts';
 import { LIFE, lifetimeOf, newDeadlines, slide } from '../lifecycle/expiry.ts';
+import type { SessionTransport } from '../lifecycle/transport.ts';
 import type { AtomicOp, JsonValue } from '../store.ts';
 import { CSRF, FLASH, isUserKey, own, type SessionState } from './state.ts';
 import type { ArrayKeys, ElementOf, Flash, KeyOf, NumberKeys, SessionData } from './types.ts';
@@ -62,6 +63,15 @@ export class Session<Data extends object = SessionData> {
    */
   get id(): string {
     return this.#ids().key;
+  }
+
+  /**
+   * How this request's token travels: `'cookie'`, or `'header'` for a request that carried the
+   * `token: { header }` header (API and mobile clients; see docs/tokens.md). The CSRF guards let a
+   * header-token request through: a browser never adds that header to a cross-site request.
+   */
+  get transport(): SessionTransport {
+    return this.#s.transport;
   }
 
   /** The bound user, or `null` for an anonymous session. */

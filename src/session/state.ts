@@ -5,6 +5,7 @@
  * @internal
  */
 import type { Lifetime } from '../lifecycle/expiry.ts';
+import type { SessionTransport } from '../lifecycle/transport.ts';
 import type { AtomicOp, JsonValue, SessionRecord } from '../store.ts';
 
 /** What one request changed about one key. */
@@ -54,6 +55,8 @@ export interface SessionState {
   committed: boolean;
   /** Set by `revokeUserSessions(userId, { except: session })`: this request outlives that revocation. */
   exemptFrom: number | null;
+  /** How the request's token travels (cookie or header): fixed before the load. */
+  readonly transport: SessionTransport;
   readonly now: number;
   readonly ctx: SessionContext;
 }
