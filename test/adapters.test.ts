@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSessions } from '../src/lifecycle/sessions.ts';
+import type { SessionsOptions } from '../src/options.ts';
 import { memoryStore } from '../src/stores/memory.ts';
 import {
   type AppFactory,
@@ -18,6 +19,7 @@ import {
   type Hooks,
   honoApp,
   koaApp,
+  nextApp,
   nodeApp,
 } from './support/adapter-apps.ts';
 import { Browser } from './support/http.ts';
@@ -32,9 +34,18 @@ afterEach(async () => {
   closers = [];
 });
 
-async function start(factory: AppFactory, hooks: Hooks = {}) {
+async function start(
+  factory: AppFactory,
+  hooks: Hooks = {},
+  options: Partial<Pick<SessionsOptions, 'token' | 'now' | 'idleTimeout' | 'absoluteTimeout'>> = {},
+) {
   const store = counted(memoryStore({ sweepInterval: 0 }));
-  const sessions = createSessions<Data>({ secrets: [SECRET], store, cookie: { secure: 'auto' } });
+  const sessions = createSessions<Data>({
+    secrets: [SECRET],
+    store,
+    cookie: { secure: 'auto' },
+    ...options,
+  });
   const app = await factory(sessions, hooks);
   closers.push(app.close, () => sessions.close());
   return { store, browser: new Browser(app.url), url: app.url };
@@ -59,6 +70,7 @@ const adapters: Array<[string, AppFactory]> = [
   ['hono', honoApp(false)],
   ['fetch', fetchApp(false)],
   ['koa', koaApp(false)],
+  ['next', nextApp(false)],
 ];
 
 describe.each(adapters)('%s', (_name, factory) => {
@@ -221,10 +233,11 @@ describe.each(adapters)('%s: nothing a handler does escapes into the process', (
     expect(r.status).toBe(500);
     expect(r.headers.get('location')).toBeNull();
     expect(r.setCookies.some((c) => c.startsWith('admin='))).toBe(false);
-    // tessera/fetch: @hono/node-server's Response checks header values only when it writes the
+    // tessera/fetch (and Next's route(), built on it): @hono/node-server's Response checks header values only when it writes the
     // head, after the commit; checking every response's headers first would cost its fast path.
-    const views = name === 'fetch' ? 1000 : 1;
-    if (name !== 'fetch') expect(writes(store)).toBe(0);
+    const web = name === 'fetch' || name === 'next';
+    const views = web ? 1000 : 1;
+    if (!web) expect(writes(store)).toBe(0);
     expect((await state(browser)).views).toBe(views);
     expect((await browser.post('/views')).json()).toEqual({ views: views + 1 });
   });
@@ -265,6 +278,7 @@ const guarded: Array<[string, AppFactory]> = [
   ['hono', honoApp(true)],
   ['fetch', fetchApp(true)],
   ['koa', koaApp(true)],
+  ['next', nextApp(true)],
 ];
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -351,5 +365,221 @@ describe.each(guarded)('%s CSRF guard', (_name, factory) => {
     expect(
       (await browser.request('/state', { headers: { origin: 'https://evil.example' } })).status,
     ).toBe(200);
+  });
+});
+
+/**
+ * An API or mobile client: sends its token in the configured header (`Authorization: Bearer …`
+ * or `X-Session-Token: …`), keeps the one a response hands it, and forgets it when a response
+ * says so (the header sent empty).
+ */
+class TokenClient {
+  token: string | null = null;
+  readonly base: string;
+  readonly header: 'authorization' | 'x-session-token';
+  constructor(base: string, header: 'authorization' | 'x-session-token') {
+    this.base = base;
+    this.header = header;
+  }
+
+  /** `token: ''` sends the header empty (asks for a new header session where cookies are kept). */
+  async request(
+    path: string,
+    init: { method?: string; token?: string | null; headers?: Record<string, string> } = {},
+  ) {
+    const token = init.token === undefined ? this.token : init.token;
+    const headers: Record<string, string> = { ...init.headers };
+    if (token !== null)
+      headers[this.header] = this.header === 'authorization' ? `Bearer ${token}`.trim() : token;
+    const res = await fetch(this.base + path, { method: init.method ?? 'GET', headers });
+    const issued = res.headers.get('x-session-token');
+    if (issued !== null) this.token = issued === '' ? null : issued;
+    const body = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      issued,
+      setCookies: res.headers.getSetCookie(),
+      body,
+      json: <T = State>() => JSON.parse(body) as T,
+    };
+  }
+
+  post(path: string, init: Parameters<TokenClient['request']>[1] = {}) {
+    return this.request(path, { ...init, method: 'POST' });
+  }
+}
+
+const keyOf = (token: string) => sha(token.split('.')[0]!);
+
+// Every adapter with its CSRF guard on: a header-token request must pass it without a CSRF
+// token, and a cookie request beside it must still be checked.
+describe.each(guarded)('%s: header tokens (token: { header })', (_name, factory) => {
+  const bearer = { token: { header: 'authorization' } } as const;
+
+  it('a new session goes out in X-Session-Token, never in a cookie; Authorization: Bearer reads it back', async () => {
+    const { url, store } = await start(factory, {}, bearer);
+    const client = new TokenClient(url, 'authorization');
+    const r = await client.post('/views');
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ views: 1 });
+    expect(r.issued).toMatch(/^[\w-]{43}\.[\w-]{43}$/);
+    expect(r.setCookies).toEqual([]);
+    expect(r.headers.get('cache-control')).toMatch(/no-store/);
+    expect(r.headers.get('vary')).toMatch(/authorization/i);
+    expect(r.headers.get('access-control-expose-headers')).toMatch(/x-session-token/i);
+    expect(store.calls['create']).toBe(1);
+    const again = await client.post('/views');
+    expect(again.json()).toEqual({ views: 2 });
+    expect(again.issued).toBeNull(); // the client already holds this token: nothing to send
+    expect(await (await client.request('/state')).json()).toMatchObject({ views: 2, isNew: false });
+  });
+
+  it('login regenerates: the response carries a new token and the old one is dead', async () => {
+    const { url, store } = await start(factory, {}, bearer);
+    const client = new TokenClient(url, 'authorization');
+    await client.post('/views');
+    const before = client.token!;
+    const r = await client.post('/login?user=alice');
+    expect(r.json()).toEqual({ userId: 'alice' });
+    expect(r.issued).not.toBeNull();
+    expect(r.issued).not.toBe(before);
+    expect(r.setCookies).toEqual([]);
+    expect((await client.request('/state')).json()).toMatchObject({ userId: 'alice', views: 1 });
+    expect(await store.inner.get(keyOf(before), Date.now())).toBeNull();
+    const old = await client.request('/state', { token: before });
+    expect(old.json()).toMatchObject({ userId: null, isNew: true });
+  });
+
+  it('logout ends the session on the server and the response says so (the header sent empty)', async () => {
+    const { url, store } = await start(factory, {}, bearer);
+    const client = new TokenClient(url, 'authorization');
+    await client.post('/login?user=bob');
+    const token = client.token!;
+    const r = await client.post('/logout');
+    expect(r.status).toBe(200);
+    expect(r.issued).toBe('');
+    expect(r.setCookies).toEqual([]);
+    expect(client.token).toBeNull();
+    expect(await store.inner.get(keyOf(token), Date.now())).toBeNull();
+    const replay = await client.request('/state', { token });
+    expect(replay.json()).toMatchObject({ userId: null, isNew: true });
+  });
+
+  it('a tampered, unknown or expired token is a fresh session, never an error', async () => {
+    let clock = Date.now();
+    const { url } = await start(
+      factory,
+      {},
+      {
+        ...bearer,
+        now: () => clock,
+        idleTimeout: '10m',
+        absoluteTimeout: '30m',
+      },
+    );
+    const client = new TokenClient(url, 'authorization');
+    await client.post('/views');
+    const token = client.token!;
+    for (const bad of [
+      `${token.slice(0, -2)}xx`,
+      'garbage',
+      `${'A'.repeat(43)}.${'B'.repeat(43)}`,
+      '',
+    ]) {
+      const r = await client.request('/state', { token: bad });
+      expect(r.status, bad).toBe(200);
+      expect(r.json(), bad).toMatchObject({ views: 0, isNew: true });
+    }
+    // Idle expiry: 10 minutes unused.
+    clock += 10 * 60_000 + 1;
+    expect((await client.request('/state', { token })).json()).toMatchObject({ isNew: true });
+    // Absolute expiry: used every 9 minutes, still dead 30 minutes after creation.
+    const fresh = new TokenClient(url, 'authorization');
+    await fresh.post('/views');
+    const lineage = fresh.token!;
+    for (let i = 0; i < 3; i++) {
+      clock += 9 * 60_000;
+      expect((await fresh.request('/state')).json()).toMatchObject({ views: 1, isNew: false });
+    }
+    clock += 3 * 60_000 + 1;
+    const dead = await fresh.post('/views');
+    expect(dead.status).toBe(200);
+    expect(dead.json()).toEqual({ views: 1 }); // a new session, handed out in the header
+    expect(dead.issued).not.toBeNull();
+    expect(dead.issued).not.toBe(lineage);
+  });
+
+  it('a POST authenticated by the header token needs no CSRF token, whatever its Origin', async () => {
+    const { url } = await start(factory, {}, bearer);
+    const client = new TokenClient(url, 'authorization');
+    await client.post('/views');
+    expect((await client.post('/likes?item=a')).status).toBe(200);
+    const foreign = await client.post('/likes?item=b', {
+      headers: { origin: 'https://other.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(foreign.status).toBe(200);
+    expect((await client.request('/state')).json()).toMatchObject({ likes: ['a', 'b'] });
+  });
+
+  it('a 5xx commits nothing and hands out no token', async () => {
+    const { url, store } = await start(factory, {}, bearer);
+    const client = new TokenClient(url, 'authorization');
+    await client.post('/views');
+    store.reset();
+    const r = await client.post('/fail-soft');
+    expect(r.status).toBe(500);
+    expect(r.issued).toBeNull();
+    expect(writes(store)).toBe(0);
+    const newcomer = await new TokenClient(url, 'authorization').post('/fail-soft');
+    expect(newcomer.status).toBe(500);
+    expect(newcomer.issued).toBeNull();
+    expect(writes(store)).toBe(0);
+    expect((await client.request('/state')).json()).toMatchObject({ views: 1 });
+  });
+
+  describe('beside the cookie (token: { header, cookie: true })', () => {
+    const both = { token: { header: 'x-session-token', cookie: true } } as const;
+
+    it('a request without the header gets the cookie and the CSRF check; one with it gets the header and no check', async () => {
+      const { url } = await start(factory, {}, both);
+      const browser = new Browser(url);
+      const { token: csrf } = await state(browser);
+      expect(browser.jar.has('sid')).toBe(true);
+      expect((await browser.post('/likes?item=x')).status).toBe(403); // cookie: still checked
+      const ok = await browser.post('/likes?item=c', undefined, { 'x-csrf-token': csrf });
+      expect(ok.status).toBe(200);
+      expect((await state(browser)).likes).toEqual(['c']);
+      // The header sent empty asks for a header session: no cookie, no CSRF token needed.
+      const client = new TokenClient(url, 'x-session-token');
+      const r = await client.post('/likes?item=h', { token: '' });
+      expect(r.status).toBe(200);
+      expect(r.setCookies).toEqual([]);
+      expect(r.issued).not.toBeNull();
+      expect(r.headers.get('vary')).toMatch(/x-session-token/i);
+      expect((await client.request('/state')).json()).toMatchObject({ likes: ['h'] });
+    });
+
+    it("a request carrying both is the header's alone: its cookie is neither read nor set, nor checked for CSRF", async () => {
+      const { url } = await start(factory, {}, both);
+      const browser = new Browser(url);
+      const { token: csrf } = await state(browser);
+      await browser.post('/views', undefined, { 'x-csrf-token': csrf });
+      const client = new TokenClient(url, 'x-session-token');
+      await client.post('/views', { token: '' });
+      await client.post('/views');
+      const cookie = browser.cookie;
+      const mixed = await client.request('/state', { headers: { cookie } });
+      expect(mixed.json()).toMatchObject({ views: 2, isNew: false });
+      expect(mixed.setCookies).toEqual([]);
+      // A bad header token does not fall back to the cookie: a fresh session.
+      const forged = await client.request('/state', { token: 'garbage', headers: { cookie } });
+      expect(forged.json()).toMatchObject({ views: 0, isNew: true });
+      // No CSRF token, yet the cookie's session is untouched: the POST never reached it.
+      const post = await client.post('/views', { token: '', headers: { cookie } });
+      expect(post.status).toBe(200);
+      expect(post.setCookies).toEqual([]);
+      expect((await state(browser)).views).toBe(1);
+    });
   });
 });

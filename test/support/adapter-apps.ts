@@ -24,6 +24,7 @@ import * as tFastify from '../../src/adapters/fastify.ts';
 import { withSessions as withFetchSessions } from '../../src/adapters/fetch.ts';
 import * as tHono from '../../src/adapters/hono.ts';
 import * as tKoa from '../../src/adapters/koa.ts';
+import { nextSessions } from '../../src/adapters/next.ts';
 import { checkCsrf, withSessions } from '../../src/adapters/node.ts';
 import { CsrfError } from '../../src/errors.ts';
 import { checkCsrf as checkFetchCsrf, sessionErrorResponse } from '../../src/http/index.ts';
@@ -396,9 +397,15 @@ export function honoApp(csrf: boolean): AppFactory {
   };
 }
 
-export function fetchApp(csrf: boolean): AppFactory {
+type Wrap = (
+  sessions: Sessions<Data>,
+  handler: (request: Request, load: Load) => Promise<Response>,
+) => (request: Request) => Promise<Response>;
+
+/** tessera/fetch's `withSessions`, or (see nextApp) another binding built on it. */
+export function fetchApp(csrf: boolean, wrap: Wrap = withFetchSessions): AppFactory {
   return async (sessions, hooks) => {
-    const handler = withFetchSessions(sessions, async (request, load) => {
+    const handler = wrap(sessions, async (request, load) => {
       const url = new URL(request.url);
       const q = url.searchParams;
       // The kit's check for Request/Response code reads the form from a clone: the body stays.
@@ -451,3 +458,16 @@ export function fetchApp(csrf: boolean): AppFactory {
 /** The Express app on Express 4. */
 export const express4 = (csrf: boolean): AppFactory =>
   expressApp(csrf, express4Framework as unknown as typeof express);
+
+/**
+ * Next.js route handlers: the fetch app's handler through `nextSessions(…).route()`, served over
+ * real HTTP (Next itself is walked by test/next.test.ts; `cookies()` and `headers()` are used only
+ * by actions and server components, which route handlers never reach).
+ */
+export const nextApp = (csrf: boolean): AppFactory =>
+  fetchApp(csrf, (sessions, handler) =>
+    nextSessions(sessions, {
+      cookies: async () => ({ set: () => undefined }),
+      headers: async () => new Headers(),
+    }).route(handler),
+  );
