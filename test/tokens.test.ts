@@ -4,7 +4,8 @@
  * server action that cannot carry one. The behaviour over real HTTP on every adapter is in
  * adapters.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
 import { nextSessions } from '../src/adapters/next.ts';
 import type { SessionEvent } from '../src/events.ts';
 import { assertCsrf, checkCsrf } from '../src/http/csrf.ts';
@@ -13,6 +14,7 @@ import { createSessions } from '../src/lifecycle/sessions.ts';
 import { defaults, type SessionsOptions } from '../src/options.ts';
 import { cookieStore } from '../src/stores/cookie.ts';
 import { memoryStore } from '../src/stores/memory.ts';
+import { freePort, tsBlockAfter } from './support/doc-code.ts';
 
 const secrets = ['t'.repeat(16) + 'u'.repeat(16)];
 
@@ -255,5 +257,52 @@ describe('token: Next.js server actions', () => {
     await next.action((s) => s.set('views' as never, 1 as never));
     expect(set).toHaveLength(1);
     expect((set[0] as unknown[])[0]).toBe('sid');
+  });
+});
+
+describe('docs/tokens.md', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => child?.kill());
+
+  it('the complete API runs as written: Bearer login, calls, logout; cookie requests still checked for CSRF', async () => {
+    const port = await freePort();
+    child = spawn(
+      process.execPath,
+      ['--input-type=module-typescript', '-e', tsBlockAfter('docs/tokens.md', 'A complete API')],
+      {
+        cwd: new URL('..', import.meta.url),
+        env: { ...process.env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    const base = `http://localhost:${port}`;
+    const post = (path: string, headers: Record<string, string> = {}) =>
+      fetch(base + path, { method: 'POST', headers });
+    let login: Response | undefined;
+    for (let i = 0; i < 100 && !login; i++) {
+      login = await post('/login', { authorization: 'Bearer' }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        return undefined;
+      });
+    }
+    expect(login?.status, stderr).toBe(200);
+    const token = login!.headers.get('x-session-token')!;
+    expect(token).toMatch(/\./);
+    expect(login!.headers.getSetCookie()).toEqual([]);
+    expect(login!.headers.get('access-control-expose-headers')).toMatch(/x-session-token/i);
+    const bearer = { authorization: `Bearer ${token}` };
+    expect(await (await post('/calls', bearer)).json()).toEqual({ calls: 1 });
+    // No CSRF token, a foreign Origin: a header token has nothing to forge.
+    const foreign = await post('/calls', { ...bearer, origin: 'https://elsewhere.example' });
+    expect(await foreign.json()).toEqual({ calls: 2 });
+    // A cookie request beside it is still checked.
+    const cookie = await post('/login');
+    expect(cookie.status).toBe(403);
+    expect(await cookie.text()).toContain('ERR_SESSION_CSRF');
+    const out = await post('/logout', bearer);
+    expect(out.headers.get('x-session-token')).toBe('');
+    expect((await post('/calls', bearer)).status).toBe(401);
   });
 });
