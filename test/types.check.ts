@@ -2,7 +2,14 @@
  * Type-level tests: `npm run check` (tsc) fails if a `@ts-expect-error` below stops erroring,
  * i.e. if the public types stop catching these mistakes.
  */
-import { createSessions, memoryStore, type Session } from '../src/index.ts';
+import {
+  createSessions,
+  memoryStore,
+  type ResolvedToken,
+  type Session,
+  type SessionTransport,
+  type TokenOptions,
+} from '../src/index.ts';
 
 interface Data {
   cart: string[];
@@ -38,4 +45,24 @@ export async function typeChecks(): Promise<void> {
   s.delete(1);
   // @ts-expect-error login needs the user id
   s.login();
+}
+
+/** Header tokens: the option's shape, the transport a request and a session report. */
+export async function tokenTypeChecks(): Promise<void> {
+  const api = createSessions<Data>({
+    secrets: ['x'.repeat(32)],
+    store: memoryStore(),
+    token: { header: 'authorization', cookie: true },
+  });
+  const rs = api.request({ headers: new Headers() });
+  const via: SessionTransport = rs.transport;
+  const also: 'cookie' | 'header' = (await rs.session()).transport;
+  const token: ResolvedToken | null = api.options.token;
+  void [via, also, token, api.request({ headers: { authorization: 'Bearer x' } })];
+  const options: TokenOptions = { header: 'x-session-token', responseHeader: 'x-session-token' };
+  void options;
+  // @ts-expect-error the request header is required
+  createSessions({ secrets: ['x'.repeat(32)], store: memoryStore(), token: { cookie: true } });
+  // @ts-expect-error transport is read-only
+  rs.transport = 'header';
 }
