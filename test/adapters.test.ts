@@ -48,7 +48,7 @@ async function start(
   });
   const app = await factory(sessions, hooks);
   closers.push(app.close, () => sessions.close());
-  return { store, browser: new Browser(app.url), url: app.url };
+  return { store, sessions, browser: new Browser(app.url), url: app.url };
 }
 
 type State = {
@@ -508,6 +508,19 @@ describe.each(guarded)('%s: header tokens (token: { header })', (_name, factory)
     expect(dead.json()).toEqual({ views: 1 }); // a new session, handed out in the header
     expect(dead.issued).not.toBeNull();
     expect(dead.issued).not.toBe(lineage);
+  });
+
+  it('revoking the user ("sign out everywhere") kills a header token at once; listSessions sees it', async () => {
+    const { url, sessions } = await start(factory, {}, bearer);
+    const client = new TokenClient(url, 'authorization');
+    await client.post('/login?user=dora');
+    const token = client.token!;
+    const listed = await sessions.listSessions('dora');
+    expect(listed.map((s) => s.id)).toEqual([keyOf(token)]);
+    expect(await sessions.revokeUserSessions('dora')).toBe(1);
+    const r = await client.request('/state');
+    expect(r.status).toBe(200);
+    expect(r.json()).toMatchObject({ userId: null, isNew: true });
   });
 
   it('a POST authenticated by the header token needs no CSRF token, whatever its Origin', async () => {
