@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './support/http.ts';
+import { freePort, ownRedis } from './support/own-servers.ts';
 import { isCI } from './support/services.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
@@ -19,6 +20,8 @@ interface Recipe {
   readonly name: string;
   readonly start: readonly string[];
   readonly port: number;
+  /** It keeps its sessions in Redis when given REDIS_URL (to be walked through an outage). */
+  readonly redis?: boolean;
 }
 
 function notInstalled({ name, start }: Recipe): string | null {
@@ -32,7 +35,11 @@ function notInstalled({ name, start }: Recipe): string | null {
 }
 
 /** The app's start command in its folder, on a free port of ours (18000-19199), once it answers. */
-async function startExample({ name, start }: Recipe, port: number) {
+async function startExample(
+  { name, start }: Recipe,
+  port: number,
+  env: Record<string, string> = {},
+) {
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [...start], {
     cwd: join(EXAMPLES, name),
@@ -43,6 +50,7 @@ async function startExample({ name, start }: Recipe, port: number) {
       ORIGIN: `http://127.0.0.1:${port}`, // adapter-node's own origin (it assumes https otherwise)
       SESSION_SECRET: SECRET,
       NODE_ENV: 'production',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -79,8 +87,8 @@ const recipes: Recipe[] = [
   { name: 'h3', start: ['server.ts'], port: 18500 },
   { name: 'elysia', start: ['server.ts'], port: 18900 },
   // NestJS compiled by tsc to CommonJS (`"module": "commonjs"`), started as Nest's README says.
-  { name: 'nest-express', start: ['dist/main.js'], port: 18600 },
-  { name: 'nest-fastify', start: ['dist/main.js'], port: 18700 },
+  { name: 'nest-express', start: ['dist/main.js'], port: 18600, redis: true },
+  { name: 'nest-fastify', start: ['dist/main.js'], port: 18700, redis: true },
 ];
 
 describe.each(recipes)('examples/$name', (recipe) => {
@@ -145,6 +153,56 @@ describe.each(recipes)('examples/$name', (recipe) => {
     });
     expect(bad.status).toBe(400);
     expect((await b.get('/')).status).toBe(200);
+  });
+});
+
+describe.each(recipes.filter((r) => r.redis))('examples/$name, Redis down', (recipe) => {
+  const missing = notInstalled(recipe);
+  let redis: Awaited<ReturnType<typeof ownRedis>>;
+  let app: Awaited<ReturnType<typeof startExample>>;
+  beforeAll(async () => {
+    if (missing) return;
+    redis = await ownRedis();
+    app = await startExample(recipe, await freePort(), { REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await redis?.destroy();
+  });
+
+  it("answers 503 with tessera's body (not the framework's 500) while the store is down, then recovers", async (ctx) => {
+    if (missing) return ctx.skip();
+    const b = new Browser(app.url);
+    const { csrf } = (await b.get('/')).json<Home>();
+    const count = () =>
+      b.request('/views', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: '{}',
+      });
+    expect((await count()).json()).toEqual({ views: 1 });
+
+    await redis.stop();
+    const read = await b.get('/'); // the load fails, in the controller
+    expect(read.status).toBe(503);
+    expect(read.json()).toMatchObject({ error: 'ERR_SESSION_STORE_UNAVAILABLE' });
+    const guarded = await count(); // the load fails, in the CSRF guard
+    expect(guarded.status).toBe(503);
+    // A new visitor: nothing to read, the commit's write fails after the handler ran.
+    const fresh = await new Browser(app.url).get('/');
+    expect(fresh.status).toBe(503);
+    expect(fresh.json<{ error: string }>().error).toMatch(
+      /^ERR_SESSION_(STORE_UNAVAILABLE|OUTCOME_UNKNOWN)$/,
+    );
+    expect(fresh.setCookies).toEqual([]); // no cookie for a session that was not stored
+
+    await redis.start();
+    let back = await count();
+    for (let i = 0; i < 50 && back.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 100)); // ioredis reconnects on its own schedule
+      back = await count();
+    }
+    expect(back.json()).toEqual({ views: 2 }); // kept across the restart (saved on shutdown)
   });
 });
 
