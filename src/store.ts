@@ -85,7 +85,8 @@ export type AtomicOp =
  *
  * @example
  * ```ts
- * const alive = await store.update(key, { set: { lang: 'fr' }, unset: ['draft'], expiresAt: now + 1_800_000 }, now);
+ * const after = await store.update(key, { set: { lang: 'fr' }, unset: ['draft'], expiresAt: now + 1_800_000 }, now);
+ * if (after === null) console.log('the session was gone: nothing written');
  * ```
  */
 export interface SessionDelta {
@@ -139,10 +140,14 @@ export interface SessionStore {
    */
   insert?(key: string, record: SessionRecord, now: number): Promise<boolean>;
   /**
-   * Apply `delta` atomically to the live record. Resolves `false`, writing nothing, when the
-   * record is missing or expired at `now`: a destroyed session is never written back.
+   * Apply `delta` atomically to the live record. Resolves the whole record after this write: the
+   * delta applied to the current value, so it holds every change that landed before it (a store
+   * that reads it back in a second step may also show changes that landed since, never an older
+   * state), and a cache in front can keep it without reading the primary again. Resolves `null`,
+   * writing nothing, when the record is missing or expired at `now`: a destroyed session is never
+   * written back.
    */
-  update(key: string, delta: SessionDelta, now: number): Promise<boolean>;
+  update(key: string, delta: SessionDelta, now: number): Promise<SessionRecord | null>;
   /**
    * Move a live record to a new key (login, privilege change), atomically: only while the record
    * under `oldKey` is alive at `now`, `delta` is applied to its *current* value (not to what the
@@ -159,8 +164,17 @@ export interface SessionStore {
     change: { readonly delta: SessionDelta; readonly userId: string | null },
     now: number,
   ): Promise<SessionRecord | null>;
-  /** Extend a live record (sliding expiry). `false` when it is gone. */
-  touch(key: string, expiresAt: number, lastSeenAt: number, now: number): Promise<boolean>;
+  /**
+   * Extend a live record (sliding expiry), atomically and only while it is alive at `now`.
+   * Resolves the whole record after this write (as {@link SessionStore.update}), or `null`,
+   * writing nothing, when it is gone.
+   */
+  touch(
+    key: string,
+    expiresAt: number,
+    lastSeenAt: number,
+    now: number,
+  ): Promise<SessionRecord | null>;
   /** Delete the record. `true` when there was one. */
   destroy(key: string): Promise<boolean>;
   /** The user's live sessions (any order). */

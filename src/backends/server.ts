@@ -27,7 +27,7 @@ export function serverBackend(
     change: Parameters<Backend['regenerate']>[2],
     now: number,
   ) {
-    if (!(await call('update', () => store.update(oldKey, change.delta, now)))) return null;
+    if ((await call('update', () => store.update(oldKey, change.delta, now))) === null) return null;
     const current = await call('get', () => store.get(oldKey, now));
     if (!current) return null;
     const record: SessionRecord = { ...current, userId: change.userId };
@@ -63,8 +63,10 @@ export function serverBackend(
       return reuse ?? signToken(ids.token, keys);
     },
     create: (key, record) => call('create', () => store.create(key, record)),
-    update: (key, delta, now) => call('update', () => store.update(key, delta, now)),
-    touch: (key, expiresAt, now) => call('touch', () => store.touch(key, expiresAt, now, now)),
+    update: async (key, delta, now) =>
+      (await call('update', () => store.update(key, delta, now))) !== null,
+    touch: async (key, expiresAt, now) =>
+      (await call('touch', () => store.touch(key, expiresAt, now, now))) !== null,
     regenerate(oldKey, newKey, change, now) {
       const rename = store.regenerate;
       if (!rename) return renameInSteps(oldKey, newKey, change, now);

@@ -128,12 +128,12 @@ end
 
 /**
  * KEYS[1] session. ARGV: now, expiresAt|'', lastSeenAt|'', then the delta (see APPLY). Returns 0
- * when the session is gone (nothing written), else 1.
+ * when the session is gone (nothing written), else the hash after the write as field/value pairs.
  */
 export const UPDATE = `${APPLY}
 if not alive(KEYS[1]) then return 0 end
 apply(KEYS[1], 4)
-return 1`;
+return redis.call('HGETALL', KEYS[1])`;
 
 /**
  * Regenerate on a single node, as one script: KEYS[1] old session, KEYS[2] new session, KEYS[3]
@@ -174,13 +174,16 @@ local all = redis.call('HGETALL', old)
 redis.call('DEL', old)
 return {1, previous, all}`;
 
-/** KEYS[1] session. ARGV: now, expiresAt, lastSeenAt. 1 when extended, 0 when gone. */
+/**
+ * KEYS[1] session. ARGV: now, expiresAt, lastSeenAt. The hash after the write as field/value
+ * pairs when extended, 0 when gone.
+ */
 export const TOUCH = `
 local e = redis.call('HGET', KEYS[1], 'm:e')
 if not e or tonumber(e) <= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'm:e', ARGV[2], 'm:l', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return 1`;
+return redis.call('HGETALL', KEYS[1])`;
 
 /**
  * KEYS[1] session. ARGV[1] (optional) a user id: then the session is deleted only while bound to

@@ -16,8 +16,8 @@ export interface CachedStoreOptions {
   /** The cache in front of it (e.g. `redisStore`, shared by every app server; or a per-process `memoryStore`). */
   readonly cache: SessionStore;
   /**
-   * Longest a record stays in the cache, in ms. Default 60 000. Every write removes the record from
-   * the cache anyway; this bounds staleness in the one case a removal cannot reach the cache (a
+   * Longest a record stays in the cache, in ms. Default 60 000. Every write replaces the cached
+   * record anyway; this bounds staleness in the one case a write cannot reach the cache (a
    * process cut off from a cache that other processes still read), and, with a per-process
    * `memoryStore` cache, how long another process may serve a record older than a write.
    */
@@ -44,15 +44,16 @@ const MAX_PENDING = 10_000;
 /**
  * A cache in front of a durable store, as Django's `cached_db` and the Tipfy seed's memcache in
  * front of the datastore. Reads come from the cache and fall back to the primary (filling the
- * cache); every write goes to the primary, with its atomic deltas, and then removes the record
- * from the cache, so a read after a completed write never returns the older record from any
- * process sharing the cache.
+ * cache); every write goes to the primary, with its atomic deltas, and then puts the record the
+ * primary resolved (the record after the write) in the cache (write-through), so the next read,
+ * from any process sharing the cache, is a hit that never returns the older record.
  *
- * A reader that fills the cache can never put back a record older than a completed write: before
- * reading the primary it takes a lease (a fresh random id written under the key), and it fills
- * only *that* lease, with one alive-only update of the cache store; a write removes the key after
- * it lands, which kills every lease taken before it. A fill that lands on someone else's lease
- * does not match it and reads as a miss.
+ * Nothing older than a completed write is ever served: a reader or a writer first takes a lease
+ * (a fresh random id written under the key, which supersedes every earlier one), then reads or
+ * writes the primary, then fills only *that* lease, with one alive-only update of the cache store;
+ * a fill that lands on someone else's lease does not match it and reads as a miss. A writer whose
+ * lease was superseded before its fill removes the entry (the newer lease may be an earlier
+ * write's), and a destroy removes it after it lands, which kills every lease taken before it.
  *
  * A cache outage degrades to the primary (one log line per outage) and the cache is used again once
  * it answers, after the removals it missed have been replayed. A primary outage is
@@ -206,6 +207,43 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     }
   }
 
+  /**
+   * Write-through: after a write to the primary, put the record it resolved in the cache under
+   * the lease the write took *before* it went to the primary. The fill resolves the entry as it
+   * is after it (the store contract), so the writer sees whether its lease was still the latest:
+   * if another lease was taken meanwhile, its holder may be a write that landed on the primary
+   * *before* ours and would fill an older record under a lease that is current, so the entry is
+   * removed instead. Either way, once this resolves no lease taken before it can make a hit of a
+   * record that lacks this write.
+   */
+  async function writeThrough(
+    key: string,
+    id: string | null,
+    record: SessionRecord | null,
+    now: number,
+  ): Promise<void> {
+    if (id === null || record === null) return invalidate(key);
+    try {
+      const after = await cache.update(
+        key,
+        {
+          set: { record: record as unknown as JsonValue, filled: id },
+          expiresAt: Math.min(now + ttl, record.expiresAt),
+        },
+        now,
+      );
+      if (after !== null && (after.data as unknown as Entry).lease !== id) await invalidate(key);
+    } catch (err) {
+      failed(err);
+      remember(key);
+    }
+  }
+
+  /** A lease for a write, taken before the write goes to the primary; `null` without a cache. */
+  async function writeLease(key: string, now: number): Promise<string | null> {
+    return (await usable()) ? lease(key, now) : null;
+  }
+
   /** Read from the primary, filling the cache when we hold a lease. */
   async function readThrough(key: string, now: number, id: string | null) {
     const record = await primary.get(key, now);
@@ -235,46 +273,70 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     },
     async create(key, record) {
       const now = record.lastSeenAt;
-      const id = (await usable()) ? await lease(key, now) : null;
-      await primary.create(key, record);
-      if (id) await fill(key, id, record, now);
+      const id = await writeLease(key, now);
+      try {
+        await primary.create(key, record);
+      } catch (err) {
+        await invalidate(key); // the create may still have landed
+        throw err;
+      }
+      await writeThrough(key, id, record, now);
     },
     // Only when the primary has it: a cache in front of a store without it offers none either.
     ...(primary.insert && {
       async insert(key: string, record: SessionRecord, now: number) {
-        const id = (await usable()) ? await lease(key, now) : null;
-        const written = await primary.insert!(key, record, now);
+        const id = await writeLease(key, now);
+        let written: boolean;
+        try {
+          written = await primary.insert!(key, record, now);
+        } catch (err) {
+          await invalidate(key); // the insert may still have landed
+          throw err;
+        }
         // Lost the race: the record the winner wrote is the primary's; the next read fills it.
-        if (id) await (written ? fill(key, id, record, now) : invalidate(key));
+        await writeThrough(key, id, written ? record : null, now);
         return written;
       },
     }),
     async update(key, delta, now) {
+      const id = await writeLease(key, now);
+      let after: SessionRecord | null;
       try {
-        return await primary.update(key, delta, now);
-      } finally {
-        // Also after a failure: a write that timed out may still have landed.
+        after = await primary.update(key, delta, now);
+      } catch (err) {
+        // A write that timed out may still have landed: the entry goes.
         await invalidate(key);
+        throw err;
       }
+      await writeThrough(key, id, after, now);
+      return after;
     },
     async regenerate(oldKey, newKey, change, now) {
-      const id = (await usable()) ? await lease(newKey, now) : null;
+      const id = await writeLease(newKey, now);
       let moved: SessionRecord | null;
       try {
         moved = await primary.regenerate(oldKey, newKey, change, now);
+      } catch (err) {
+        await invalidate(newKey); // the move may still have landed
+        throw err;
       } finally {
         await invalidate(oldKey);
       }
       // A revocation of the new key after the move removed our lease: this fill writes nothing.
-      if (moved && id) await fill(newKey, id, moved, now);
+      await writeThrough(newKey, id, moved, now);
       return moved;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
+      const id = await writeLease(key, now);
+      let after: SessionRecord | null;
       try {
-        return await primary.touch(key, expiresAt, lastSeenAt, now);
-      } finally {
+        after = await primary.touch(key, expiresAt, lastSeenAt, now);
+      } catch (err) {
         await invalidate(key);
+        throw err;
       }
+      await writeThrough(key, id, after, now);
+      return after;
     },
     async destroy(key) {
       try {

@@ -211,12 +211,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     },
     async update(key, delta, now) {
       const entry = use(key, now);
-      if (!entry) return false;
+      if (!entry) return null;
       const record = JSON.parse(entry.text) as SessionRecord;
       applyDelta(record, delta);
       entry.text = JSON.stringify(record);
       entry.expiresAt = record.expiresAt;
-      return true;
+      // A fresh copy: `record` shares the delta's `set` values with the caller.
+      return JSON.parse(entry.text) as SessionRecord;
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const entry = use(oldKey, now);
@@ -230,13 +231,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     },
     async touch(key, expiresAt, lastSeenAt, now) {
       const entry = use(key, now);
-      if (!entry) return false;
+      if (!entry) return null;
       const record = JSON.parse(entry.text) as SessionRecord;
       record.expiresAt = expiresAt;
       record.lastSeenAt = lastSeenAt;
       entry.text = JSON.stringify(record);
       entry.expiresAt = expiresAt;
-      return true;
+      return record;
     },
     async destroy(key) {
       const entry = lookup(key);

@@ -383,6 +383,15 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
   const sweep = scheduleSweep(sweepInterval, purge);
 
   const select = `SELECT ${columns} FROM ${t}`;
+  /**
+   * The record after a write, read in a second statement (neither MySQL nor MariaDB has
+   * `UPDATE … RETURNING`): it holds the write and maybe later ones, never an older state;
+   * `null` when a destroy landed in between.
+   */
+  async function readBack(what: string, key: string): Promise<SessionRecord | null> {
+    const rows = await run<Row[]>(what, `${select} WHERE \`key\` = ?`, [key], true);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
   return {
     async get(key, now) {
       const rows = await run<Row[]>(
@@ -444,7 +453,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
         };
       });
       // affectedRows counts matched rows, changed or not: mysql2 sets CLIENT_FOUND_ROWS by default.
-      return affectedRows > 0;
+      return affectedRows > 0 ? readBack('update', key) : null;
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       // One statement: renaming the primary key moves the row, with the delta applied to its
@@ -466,9 +475,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
           ],
         };
       });
-      if (affectedRows === 0) return null;
-      const rows = await run<Row[]>('regenerate', `${select} WHERE \`key\` = ?`, [newKey]);
-      return rows[0] ? toRecord(rows[0]) : null;
+      return affectedRows > 0 ? readBack('regenerate', newKey) : null;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
       const { affectedRows } = await run<Result>(
@@ -476,7 +483,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
         `UPDATE ${t} SET expires_at = ?, last_seen_at = ? WHERE \`key\` = ? AND expires_at > ?`,
         [expiresAt, lastSeenAt, key, now],
       );
-      return affectedRows > 0;
+      return affectedRows > 0 ? readBack('touch', key) : null;
     },
     async destroy(key) {
       const { affectedRows } = await run<Result>('destroy', `DELETE FROM ${t} WHERE \`key\` = ?`, [

@@ -262,7 +262,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       text: `UPDATE ${t} SET
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
-             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)`,
+             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)
+             RETURNING ${columns}`,
     },
     // One statement: the row lock, the alive check, the delta on the current value and the move
     // to the new key (a primary-key update) are one atomic step.
@@ -278,7 +279,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     touch: {
       name: name('touch'),
       text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3
-             WHERE key = $1 AND expires_at > $4 AND $5::float8 > (extract(epoch from clock_timestamp()) * 1000)`,
+             WHERE key = $1 AND expires_at > $4 AND $5::float8 > (extract(epoch from clock_timestamp()) * 1000)
+             RETURNING ${columns}`,
     },
     destroy: { name: name('destroy'), text: `DELETE FROM ${t} WHERE key = $1` },
     byUser: {
@@ -404,7 +406,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       return rowCount === 1;
     },
     async update(key, delta, now) {
-      const { rowCount } = await query('update', {
+      const { rows } = await query<Row>('update', {
         ...q.update,
         values: [
           key,
@@ -417,7 +419,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
           Date.now() + commandTimeout,
         ],
       });
-      return rowCount > 0;
+      return rows[0] ? toRecord(rows[0]) : null;
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const { rows } = await query<Row>('regenerate', {
@@ -438,14 +440,11 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       return rows[0] ? toRecord(rows[0]) : null;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
-      return (
-        (
-          await query('touch', {
-            ...q.touch,
-            values: [key, expiresAt, lastSeenAt, now, Date.now() + commandTimeout],
-          })
-        ).rowCount > 0
-      );
+      const { rows } = await query<Row>('touch', {
+        ...q.touch,
+        values: [key, expiresAt, lastSeenAt, now, Date.now() + commandTimeout],
+      });
+      return rows[0] ? toRecord(rows[0]) : null;
     },
     async destroy(key) {
       return (await query('destroy', { ...q.destroy, values: [key] })).rowCount > 0;

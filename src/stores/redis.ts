@@ -288,7 +288,8 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     async update(key, delta, now) {
       return call('update', async () => {
         const args = [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
-        return (await run(scripts.update, sessionKey(key), args)) === 1;
+        const after = (await run(scripts.update, sessionKey(key), args)) as string[] | 0;
+        return after === 0 ? null : toRecord(fromPairs(after));
       });
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
@@ -330,10 +331,12 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
       });
     },
     async touch(key, expiresAt, lastSeenAt, now) {
-      return call(
-        'touch',
-        async () => (await run(scripts.touch, sessionKey(key), [now, expiresAt, lastSeenAt])) === 1,
-      );
+      return call('touch', async () => {
+        const after = (await run(scripts.touch, sessionKey(key), [now, expiresAt, lastSeenAt])) as
+          | string[]
+          | 0;
+        return after === 0 ? null : toRecord(fromPairs(after));
+      });
     },
     async destroy(key) {
       return call('destroy', async () => {

@@ -52,7 +52,7 @@ export function revocationList(store: SessionStore): RevocationList {
       const key = entryKey(userId);
       // Update first: stores differ on what `create` does to an existing key (overwrite or fail).
       const delta = { set: { notBefore: at }, expiresAt: keepUntil, lastSeenAt: at };
-      if (await store.update(key, delta, at)) return;
+      if ((await store.update(key, delta, at)) !== null) return;
       const entry: SessionRecord = {
         data: { notBefore: at },
         userId: null,

@@ -226,7 +226,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
         `UPDATE "${table}" SET data = ?, last_seen_at = ?, expires_at = ? WHERE key = ?`,
       ),
       touch: db.prepare(
-        `UPDATE "${table}" SET expires_at = ?, last_seen_at = ? WHERE key = ? AND expires_at > ?`,
+        `UPDATE "${table}" SET expires_at = ?, last_seen_at = ? WHERE key = ? AND expires_at > ? RETURNING ${columns}`,
       ),
       destroy: db.prepare(`DELETE FROM "${table}" WHERE key = ?`),
       byUser: db.prepare(`SELECT ${columns} FROM "${table}" WHERE user_id = ? AND expires_at > ?`),
@@ -350,13 +350,16 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
           const row = sql().get!.get(key, now) as Row | undefined;
           if (!row) {
             db.exec('ROLLBACK');
-            return false;
+            return null;
           }
           const record = toRecord(row);
           applyDelta(record, delta);
-          sql().write!.run(JSON.stringify(record.data), record.lastSeenAt, record.expiresAt, key);
+          const data = JSON.stringify(record.data);
+          sql().write!.run(data, record.lastSeenAt, record.expiresAt, key);
           db.exec('COMMIT');
-          return true;
+          // A fresh copy of the data: `record` shares the delta's `set` values with the caller.
+          record.data = JSON.parse(data) as SessionRecord['data'];
+          return record;
         } catch (err) {
           if (db.isTransaction) db.exec('ROLLBACK');
           throw err;
@@ -394,10 +397,10 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       });
     },
     async touch(key, expiresAt, lastSeenAt, now) {
-      return run(
-        'touch',
-        () => Number(sql().touch!.run(expiresAt, lastSeenAt, key, now).changes) > 0,
-      );
+      return run('touch', () => {
+        const row = sql().touch!.get(expiresAt, lastSeenAt, key, now) as Row | undefined;
+        return row ? toRecord(row) : null;
+      });
     },
     async destroy(key) {
       return run('destroy', () => Number(sql().destroy!.run(key).changes) > 0);

@@ -181,9 +181,51 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
   add('update applies set and unset and keeps other keys', async (store, now) => {
     const key = newKey();
     await store.create(key, recordAt(now, { a: 1, b: 2, c: 3 }));
-    assert.equal(await store.update(key, { set: { a: 10, d: { x: 1 } }, unset: ['b'] }, now), true);
+    const after = await store.update(key, { set: { a: 10, d: { x: 1 } }, unset: ['b'] }, now);
+    assert.deepEqual(after?.data, { a: 10, c: 3, d: { x: 1 } });
     assert.deepEqual((await store.get(key, now))?.data, { a: 10, c: 3, d: { x: 1 } });
   });
+
+  add(
+    'update and touch resolve the whole record as it is after the write (incl. earlier concurrent changes)',
+    async (store, now) => {
+      const key = newKey();
+      const user = newUser();
+      const record = recordAt(now, { cart: ['a'], n: 1, keep: { z: 1, a: 2 } }, user);
+      await store.create(key, record);
+      // Another request's change, which this write did not load: the result holds it.
+      await store.update(key, { set: { other: true } }, now);
+      const later = now + MINUTE;
+      const after = await store.update(
+        key,
+        {
+          set: { lang: 'fr' },
+          unset: ['n'],
+          ops: [{ op: 'push', key: 'cart', values: ['b'] }],
+          expiresAt: later + 30 * MINUTE,
+          lastSeenAt: later,
+        },
+        later,
+      );
+      const expected: SessionRecord = {
+        ...record,
+        data: { cart: ['a', 'b'], keep: { z: 1, a: 2 }, other: true, lang: 'fr' },
+        expiresAt: later + 30 * MINUTE,
+        lastSeenAt: later,
+      };
+      assert.deepEqual(after, expected);
+      assert.equal(JSON.stringify(after?.data['keep']), '{"z":1,"a":2}');
+      assert.deepEqual(await store.get(key, later), expected);
+      const touchedAt = later + MINUTE;
+      const touched = await store.touch(key, touchedAt + 30 * MINUTE, touchedAt, touchedAt);
+      assert.deepEqual(touched, {
+        ...expected,
+        expiresAt: touchedAt + 30 * MINUTE,
+        lastSeenAt: touchedAt,
+      });
+      assert.deepEqual(await store.get(key, touchedAt), touched);
+    },
+  );
 
   add('update carries expiresAt and lastSeenAt and keeps the bound user', async (store, now) => {
     const key = newKey();
@@ -191,8 +233,9 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     await store.create(key, recordAt(now, { a: 1 }, user));
     const later = now + 5 * MINUTE;
     assert.equal(
-      await store.update(key, { expiresAt: later + 30 * MINUTE, lastSeenAt: later }, later),
-      true,
+      (await store.update(key, { expiresAt: later + 30 * MINUTE, lastSeenAt: later }, later))
+        ?.userId,
+      user,
     );
     const got = await store.get(key, later);
     assert.equal(got?.expiresAt, later + 30 * MINUTE);
@@ -221,14 +264,14 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     },
   );
 
-  add('update of an unknown key is false and creates nothing', async (store, now) => {
+  add('update of an unknown key is null and creates nothing', async (store, now) => {
     const key = newKey();
-    assert.equal(await store.update(key, { set: { a: 1 } }, now), false);
+    assert.equal(await store.update(key, { set: { a: 1 } }, now), null);
     assert.equal(await store.get(key, now), null);
   });
 
   add(
-    'no resurrection: update after destroy is false and the record stays gone',
+    'no resurrection: update after destroy is null and the record stays gone',
     async (store, now) => {
       const key = newKey();
       await store.create(key, recordAt(now, { a: 1 }));
@@ -239,9 +282,9 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
           { set: { b: 2 }, ops: [{ op: 'push', key: 'l', values: [1] }] },
           now,
         ),
-        false,
+        null,
       );
-      assert.equal(await store.touch(key, now + MINUTE, now, now), false);
+      assert.equal(await store.touch(key, now + MINUTE, now, now), null);
       assert.equal(await store.get(key, now), null);
     },
   );
@@ -256,21 +299,21 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
       );
       await Promise.all([...writes, store.destroy(key)]);
       assert.equal(await store.get(key, now), null);
-      assert.equal(await store.update(key, { set: { late: true } }, now), false);
+      assert.equal(await store.update(key, { set: { late: true } }, now), null);
       assert.equal(await store.get(key, now), null);
     },
   );
 
-  add('update of an expired record is false and does not revive it', async (store, now) => {
+  add('update of an expired record is null and does not revive it', async (store, now) => {
     const key = newKey();
     const record = recordAt(now, { a: 1 });
     await store.create(key, record);
     const after = record.expiresAt + 1;
     assert.equal(
       await store.update(key, { set: { b: 2 }, expiresAt: after + 30 * MINUTE }, after),
-      false,
+      null,
     );
-    assert.equal(await store.touch(key, after + 30 * MINUTE, after, after), false);
+    assert.equal(await store.touch(key, after + 30 * MINUTE, after, after), null);
     assert.equal(await store.get(key, after), null);
   });
 
@@ -399,12 +442,12 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     },
   );
 
-  add('touch extends a live record and returns true', async (store, now) => {
+  add('touch extends a live record and resolves it', async (store, now) => {
     const key = newKey();
     const record = recordAt(now, { a: 1 });
     await store.create(key, record);
     const later = now + 20 * MINUTE;
-    assert.equal(await store.touch(key, later + 30 * MINUTE, later, later), true);
+    assert.equal((await store.touch(key, later + 30 * MINUTE, later, later))?.lastSeenAt, later);
     const beyondOld = record.expiresAt + MINUTE;
     const got = await store.get(key, beyondOld);
     assert.equal(got?.expiresAt, later + 30 * MINUTE);
@@ -412,8 +455,8 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     assert.deepEqual(got?.data, { a: 1 });
   });
 
-  add('touch of an unknown key is false', async (store, now) => {
-    assert.equal(await store.touch(newKey(), now + MINUTE, now, now), false);
+  add('touch of an unknown key is null', async (store, now) => {
+    assert.equal(await store.touch(newKey(), now + MINUTE, now, now), null);
   });
 
   add('destroy removes the record; a second destroy is false', async (store, now) => {
@@ -461,7 +504,7 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
       assert.equal(got?.absoluteExpiresAt, record.absoluteExpiresAt);
       assert.deepEqual(got?.meta, record.meta);
       assert.equal(await store.get(oldKey, later), null);
-      assert.equal(await store.update(oldKey, { set: { x: 1 } }, later), false);
+      assert.equal(await store.update(oldKey, { set: { x: 1 } }, later), null);
       assert.deepEqual(
         (await store.listByUser(user, later)).map((s) => s.key),
         [newK],
@@ -622,7 +665,7 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     await store.create(otherKey, recordAt(now, {}, other));
     assert.deepEqual((await store.destroyByUser(user, { except: keep })).sort(), [...drop].sort());
     for (const key of drop) assert.equal(await store.get(key, now), null);
-    assert.equal(await store.update(drop[0]!, { set: { back: true } }, now), false);
+    assert.equal(await store.update(drop[0]!, { set: { back: true } }, now), null);
     assert.notEqual(await store.get(keep, now), null);
     assert.notEqual(await store.get(otherKey, now), null);
     assert.deepEqual(await store.destroyByUser(user), [keep]);
