@@ -189,6 +189,20 @@ export interface SessionStore {
     userId: string,
     options?: { readonly except?: string; readonly keys?: readonly string[] },
   ): Promise<string[]>;
+  /**
+   * Keep the user's `keep` most recently seen live sessions (highest `lastSeenAt`; ties by key) and
+   * the one keyed `except` (not counted in `keep`), and delete the user's other live sessions, in
+   * one batch (one statement or script; on Redis Cluster a bounded number of round trips, never
+   * one per session in sequence). Resolves the keys deleted, so a caller can report each without
+   * loading any record. Never parses a record. This is the login-past-`maxSessionsPerUser` step;
+   * a store without it is served by {@link SessionStore.listByUser} and
+   * {@link SessionStore.destroyByUser}.
+   */
+  destroyUserSurplus?(
+    userId: string,
+    options: { readonly keep: number; readonly except?: string },
+    now: number,
+  ): Promise<string[]>;
   /** Delete expired records; resolves how many. Stores with native expiry may omit it. */
   purgeExpired?(now: number): Promise<number>;
   /** Cheap liveness check for health endpoints. */

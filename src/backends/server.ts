@@ -79,6 +79,13 @@ export function serverBackend(
     },
     async enforceMax(userId, keep, max, now) {
       if (!Number.isFinite(max)) return [];
+      const surplus = store.destroyUserSurplus;
+      if (surplus) {
+        // One statement or script: no record is loaded, whatever the number of sessions.
+        return call('destroyUserSurplus', () =>
+          surplus.call(store, userId, { keep: max - 1, except: keep }, now),
+        );
+      }
       const live = await call('listByUser', () => store.listByUser(userId, now));
       if (live.length <= max) return [];
       const oldest = live

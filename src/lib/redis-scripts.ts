@@ -248,3 +248,52 @@ for _, k in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
   end
 end
 return out`;
+
+/**
+ * Single node: KEYS[1] a user's index. ARGV: prefix, userId, except|'', keep, now. Keeps the
+ * `keep` most recently seen live sessions (and `except`), deletes the user's other live ones and
+ * drops dead or foreign entries from the index on the way; reads three fields per session, never
+ * a record. Returns the keys deleted.
+ */
+export const DESTROY_SURPLUS = `
+local idx, prefix, user, except = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local keep, now = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', idx, '-inf', ARGV[5])
+local keys, seen, dead = {}, {}, {}
+for _, k in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+  local e, u, l = unpack(redis.call('HMGET', prefix .. 's:{' .. k .. '}', 'm:e', 'm:u', 'm:l'))
+  if e and tonumber(e) > now and u == user then
+    if k ~= except then keys[#keys + 1] = k; seen[#seen + 1] = tonumber(l) end
+  else
+    dead[#dead + 1] = k
+  end
+end
+local out = {}
+if #keys > keep then
+  -- The newest \`keep\` (ties: the smaller key), found in one pass with a small sorted list rather
+  -- than by sorting everything: a login keeps a handful of sessions out of possibly thousands.
+  local function newer(a, b) return seen[a] > seen[b] or (seen[a] == seen[b] and keys[a] < keys[b]) end
+  local top = {}
+  for i = 1, #keys do
+    if keep > 0 and (#top < keep or newer(i, top[#top])) then
+      local p = #top + 1
+      while p > 1 and newer(i, top[p - 1]) do p = p - 1 end
+      table.insert(top, p, i)
+      if #top > keep then top[#top] = nil end
+    end
+  end
+  local kept = {}
+  for _, i in ipairs(top) do kept[i] = true end
+  local sessions = {}
+  for i = 1, #keys do
+    if not kept[i] then
+      out[#out + 1] = keys[i]
+      sessions[#sessions + 1] = prefix .. 's:{' .. keys[i] .. '}'
+    end
+  end
+  for i = 1, #sessions, 1000 do redis.call('DEL', unpack(sessions, i, math.min(i + 999, #sessions))) end
+end
+for _, list in ipairs({out, dead}) do
+  for i = 1, #list, 1000 do redis.call('ZREM', idx, unpack(list, i, math.min(i + 999, #list))) end
+end
+return out`;

@@ -353,6 +353,13 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
       await Promise.all(deleted.map(invalidate));
       return deleted;
     },
+    ...(primary.destroyUserSurplus && {
+      async destroyUserSurplus(userId, options, now) {
+        const deleted = await primary.destroyUserSurplus!(userId, options, now);
+        await Promise.all(deleted.map(invalidate));
+        return deleted;
+      },
+    }),
     async ping() {
       // The cache being down is a degraded service, not an outage: health follows the primary.
       await (primary.ping ? primary.ping() : primary.get('tessera-health-check', Date.now()));

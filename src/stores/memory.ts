@@ -34,6 +34,8 @@ const SWEEP_CHUNK = 5000;
 interface Entry {
   text: string;
   expiresAt: number;
+  /** Kept beside the text so the per-user surplus is found without parsing records. */
+  lastSeenAt: number;
   readonly userId: string | null;
 }
 
@@ -136,6 +138,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     const entry: Entry = {
       text: JSON.stringify(record),
       expiresAt: record.expiresAt,
+      lastSeenAt: record.lastSeenAt,
       userId: record.userId,
     };
     mapOf(record.userId).set(key, entry);
@@ -216,6 +219,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       applyDelta(record, delta);
       entry.text = JSON.stringify(record);
       entry.expiresAt = record.expiresAt;
+      entry.lastSeenAt = record.lastSeenAt;
       // A fresh copy: `record` shares the delta's `set` values with the caller.
       return JSON.parse(entry.text) as SessionRecord;
     },
@@ -237,6 +241,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       record.lastSeenAt = lastSeenAt;
       entry.text = JSON.stringify(record);
       entry.expiresAt = expiresAt;
+      entry.lastSeenAt = lastSeenAt;
       return record;
     },
     async destroy(key) {
@@ -265,6 +270,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
         remove(key, entry);
         deleted.push(key);
       }
+      return deleted;
+    },
+    async destroyUserSurplus(userId, { keep, except }, now) {
+      const live: [string, number][] = [];
+      for (const key of [...(byUser.get(userId) ?? [])]) {
+        const entry = signedIn.get(key);
+        if (!entry) continue;
+        if (entry.expiresAt <= now) remove(key, entry);
+        else if (key !== except) live.push([key, entry.lastSeenAt]);
+      }
+      if (live.length <= keep) return [];
+      live.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const deleted = live.slice(Math.max(0, keep)).map(([key]) => key);
+      for (const key of deleted) remove(key, signedIn.get(key)!);
       return deleted;
     },
     async purgeExpired(now) {

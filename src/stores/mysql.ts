@@ -533,6 +533,51 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       );
       return found;
     },
+    async destroyUserSurplus(userId, { keep, except }, now) {
+      const live = `user_id = ? AND expires_at > ? AND \`key\` <> ?`;
+      const params: unknown[] = [userId, now, except ?? ''];
+      // The newest session past the bound: everything older (ties: a greater key) is surplus. A
+      // scalar subquery over a derived table is computed once (an IN over the surplus itself was
+      // re-run per row by MariaDB: seconds for 10 000 sessions), and MySQL accepts a derived
+      // table, not the table being deleted from, in a DELETE's subquery. Only keys are read.
+      const cutoff = (column: string) =>
+        `(SELECT ${column} FROM (SELECT last_seen_at, \`key\` FROM ${t} WHERE ${live}
+           ORDER BY last_seen_at DESC, \`key\` LIMIT 1 OFFSET ?) AS edge)`;
+      const where =
+        keep <= 0
+          ? live
+          : `${live} AND (last_seen_at < ${cutoff('last_seen_at')}
+               OR (last_seen_at = ${cutoff('last_seen_at')} AND \`key\` > ${cutoff('`key`')}))`;
+      const edge = [...params, keep - 1];
+      const all = keep <= 0 ? params : [...params, ...edge, ...edge, ...edge];
+      if (ready === null) await run('destroyUserSurplus', 'SELECT 1', [], true);
+      else await ready.catch(() => {});
+      if (flavour === 'mariadb') {
+        // MariaDB: one statement, the deleted keys come back with it.
+        const rows = await run<{ key: string }[]>(
+          'destroyUserSurplus',
+          `DELETE FROM ${t} WHERE ${where} RETURNING \`key\``,
+          all,
+        );
+        return rows.map((row) => row.key);
+      }
+      // MySQL has no DELETE … RETURNING: the keys, then one DELETE of exactly those.
+      const found = (
+        await run<{ key: string }[]>(
+          'destroyUserSurplus',
+          `SELECT \`key\` FROM ${t} WHERE ${where}`,
+          all,
+          true,
+        )
+      ).map((row) => row.key);
+      if (found.length === 0) return [];
+      await run<Result>(
+        'destroyUserSurplus',
+        `DELETE FROM ${t} WHERE user_id = ? AND \`key\` IN (${found.map(() => '?').join(', ')})`,
+        [userId, ...found],
+      );
+      return found;
+    },
     purgeExpired: purge,
     async ping() {
       await run('ping', 'SELECT 1', [], true);

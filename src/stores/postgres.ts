@@ -292,6 +292,14 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       text: `DELETE FROM ${t} WHERE user_id = $1 AND ($2::text IS NULL OR key <> $2)
                AND ($3::text[] IS NULL OR key = ANY($3)) RETURNING key`,
     },
+    // Only keys are read (through the user index), never a record; `user_id` is checked again on
+    // the row deleted, so a session moved to another user meanwhile is left alone.
+    destroySurplus: {
+      name: name('destroy_surplus'),
+      text: `DELETE FROM ${t} WHERE user_id = $1 AND key IN (SELECT key FROM ${t}
+               WHERE user_id = $1 AND expires_at > $2 AND ($3::text IS NULL OR key <> $3)
+               ORDER BY last_seen_at DESC, key OFFSET $4) RETURNING key`,
+    },
     purge: { name: name('purge'), text: `DELETE FROM ${t} WHERE expires_at <= $1` },
   };
 
@@ -457,6 +465,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       const { rows } = await query<{ key: string }>('destroyByUser', {
         ...q.destroyByUser,
         values: [userId, except ?? null, keys ?? null],
+      });
+      return rows.map((row) => row.key);
+    },
+    async destroyUserSurplus(userId, { keep, except }, now) {
+      const { rows } = await query<{ key: string }>('destroyUserSurplus', {
+        ...q.destroySurplus,
+        values: [userId, now, except ?? null, Math.max(0, keep)],
       });
       return rows.map((row) => row.key);
     },

@@ -9,6 +9,7 @@ import {
 import {
   CREATE,
   DESTROY,
+  DESTROY_SURPLUS,
   DESTROY_USER,
   INDEX_ADD,
   INSERT,
@@ -65,6 +66,7 @@ const scripts = {
   regenerate: script(REGENERATE),
   take: script(TAKE),
   destroyUser: script(DESTROY_USER),
+  destroySurplus: script(DESTROY_SURPLUS),
   listUser: script(LIST_USER),
 };
 
@@ -195,6 +197,7 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     'touch',
     'destroy',
     'destroyByUser',
+    'destroyUserSurplus',
   ]);
 
   async function call<T>(what: string, body: () => Promise<T>): Promise<T> {
@@ -405,6 +408,43 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         );
         const stale = candidates.filter((_, i) => results[i]![1] !== userId);
         if (deleted.length + stale.length > 0) await client.zrem(idx, ...deleted, ...stale);
+        return deleted;
+      });
+    },
+    async destroyUserSurplus(userId, { keep, except }, now) {
+      return call('destroyUserSurplus', async () => {
+        const idx = userKey(userId);
+        const kept = Math.max(0, keep);
+        if (!cluster) {
+          const args = [prefix, userId, except ?? '', kept, now];
+          return (await run(scripts.destroySurplus, idx, args)) as string[];
+        }
+        // Cluster: the index, then every session's three fields at once, then every delete at
+        // once (each checks the owner): four round trips per node, whatever the number of sessions.
+        await client.zremrangebyscore(idx, '-inf', String(now));
+        const keys = await client.zrange(idx, '0', '-1');
+        const fields = await Promise.all(
+          keys.map((k) => client.hmget(sessionKey(k), 'm:e', 'm:u', 'm:l')),
+        );
+        const live: [string, number][] = [];
+        const dead: string[] = [];
+        fields.forEach(([e, u, l], i) => {
+          const k = keys[i]!;
+          if (e != null && Number(e) > now && u === userId) {
+            if (k !== except) live.push([k, Number(l)]);
+          } else dead.push(k);
+        });
+        if (dead.length > 0) await client.zrem(idx, ...dead);
+        if (live.length <= kept) return [];
+        live.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+        const surplus = live.slice(kept).map(([k]) => k);
+        const results = await Promise.all(
+          surplus.map(
+            (k) => run(scripts.destroy, sessionKey(k), [userId]) as Promise<[number, string]>,
+          ),
+        );
+        const deleted = surplus.filter((_, i) => results[i]![0] === 1);
+        if (deleted.length > 0) await client.zrem(idx, ...deleted);
         return deleted;
       });
     },

@@ -239,6 +239,11 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       destroyByUserKeys: db.prepare(
         `DELETE FROM "${table}" WHERE user_id = ? AND key IS NOT ? AND key IN (SELECT value FROM json_each(?)) RETURNING key`,
       ),
+      // The subquery walks the user index; only keys are read, never a record.
+      destroySurplus: db.prepare(
+        `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE user_id = ? AND expires_at > ? AND key IS NOT ?
+           ORDER BY last_seen_at DESC, key LIMIT -1 OFFSET ?) RETURNING key`,
+      ),
       purge: db.prepare(
         `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE expires_at <= ? LIMIT ${PURGE_BATCH})`,
       ),
@@ -423,6 +428,15 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
             )) as unknown as { key: string }[];
         return rows.map((row) => row.key);
       });
+    },
+    async destroyUserSurplus(userId, { keep, except }, now) {
+      return run('destroyUserSurplus', () =>
+        (
+          sql().destroySurplus!.all(userId, now, except ?? null, Math.max(0, keep)) as unknown as {
+            key: string;
+          }[]
+        ).map((row) => row.key),
+      );
     },
     async purgeExpired(now) {
       return purge(now);

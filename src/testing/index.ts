@@ -714,6 +714,72 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     },
   );
 
+  add(
+    'destroyUserSurplus (when offered) keeps the most recently seen and the excepted session, deletes the rest',
+    async (store, now) => {
+      if (!store.destroyUserSurplus) return; // the manager then lists and uses destroyByUser
+      const user = newUser();
+      const other = newUser();
+      // Six sessions seen at now-6 … now-1 (created in shuffled order), the one logging in seen
+      // first of all, one that dies idle before `at`, another user's and an anonymous one.
+      const seen = [3, 1, 6, 2, 5, 4].map((ago) => ({ key: newKey(), ago }));
+      for (const { key, ago } of seen)
+        await store.create(key, { ...recordAt(now - 10, { ago }, user), lastSeenAt: now - ago });
+      const current = newKey();
+      await store.create(current, { ...recordAt(now - 10, {}, user), lastSeenAt: now - 9 });
+      const dying = newKey();
+      await store.create(dying, { ...recordAt(now - 10, {}, user), expiresAt: now + MINUTE });
+      const theirs = newKey();
+      await store.create(theirs, recordAt(now - 10, {}, other));
+      const anonymous = newKey();
+      await store.create(anonymous, recordAt(now - 10, {}, null));
+      const at = now + 2 * MINUTE; // `dying` is dead by then, the others alive
+      const byAge = [...seen].sort((a, b) => a.ago - b.ago).map((s) => s.key);
+      const deleted = await store.destroyUserSurplus(user, { keep: 2, except: current }, at);
+      assert.deepEqual([...deleted].sort(), byAge.slice(2).sort());
+      assert.deepEqual(
+        (await store.listByUser(user, at)).map((s) => s.key).sort(),
+        [byAge[0]!, byAge[1]!, current].sort(),
+      );
+      for (const key of byAge.slice(2)) assert.equal(await store.get(key, at), null);
+      assert.equal(await store.update(byAge[5]!, { set: { back: true } }, at), null);
+      assert.notEqual(await store.get(theirs, at), null);
+      assert.notEqual(await store.get(anonymous, at), null);
+      // At or under the bound: nothing to do. keep 0: everything but the excepted one.
+      assert.deepEqual(await store.destroyUserSurplus(user, { keep: 2, except: current }, at), []);
+      assert.deepEqual(await store.destroyUserSurplus(user, { keep: 5 }, at), []);
+      assert.deepEqual(
+        (await store.destroyUserSurplus(user, { keep: 0, except: current }, at)).sort(),
+        [byAge[0]!, byAge[1]!].sort(),
+      );
+      assert.deepEqual(
+        (await store.listByUser(user, at)).map((s) => s.key),
+        [current],
+      );
+      assert.deepEqual(await store.destroyUserSurplus(newUser(), { keep: 0 }, at), []);
+    },
+  );
+
+  add(
+    'destroyUserSurplus (when offered) trims a user with many sessions in one call',
+    async (store, now) => {
+      if (!store.destroyUserSurplus) return;
+      const user = newUser();
+      const keys = Array.from({ length: 300 }, newKey);
+      await Promise.all(
+        keys.map((key, i) =>
+          store.create(key, { ...recordAt(now - 1000, { i }, user), lastSeenAt: now - 1000 + i }),
+        ),
+      );
+      const deleted = await store.destroyUserSurplus(user, { keep: 4, except: keys[0]! }, now);
+      assert.equal(deleted.length, 295);
+      assert.deepEqual(
+        (await store.listByUser(user, now)).map((s) => s.key).sort(),
+        [keys[0]!, ...keys.slice(-4)].sort(),
+      );
+    },
+  );
+
   add('pull compares by canonical JSON: key order does not matter', async (store, now) => {
     const key = newKey();
     await store.create(

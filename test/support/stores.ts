@@ -18,6 +18,7 @@ const METHODS = [
   'destroy',
   'listByUser',
   'destroyByUser',
+  'destroyUserSurplus',
   'purgeExpired',
   'ping',
 ] as const;
@@ -37,6 +38,7 @@ export function counted(inner: SessionStore): Counted {
     },
   } as Counted;
   for (const method of METHODS) {
+    if (typeof inner[method] !== 'function') continue; // an optional method the store lacks
     (wrapper as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
       calls[method] = (calls[method] ?? 0) + 1;
       if (wrapper.down)
