@@ -89,8 +89,20 @@ describe('tokens', () => {
   it('are 32 random bytes, signed, and verify with the secret that signed them', () => {
     const token = newToken();
     expect(Buffer.from(token, 'base64url')).toHaveLength(32);
-    expect(verifyToken(signToken(token, keys), keys)).toEqual({ token, secretIndex: 0 });
-    expect(verifyToken(signToken(token, keys.slice(1)), keys)).toEqual({ token, secretIndex: 1 });
+    expect(verifyToken(signToken(token, keys), keys)).toEqual({
+      token,
+      secretIndex: 0,
+      nonce: false,
+    });
+    expect(verifyToken(signToken(token, keys.slice(1)), keys)).toEqual({
+      token,
+      secretIndex: 1,
+      nonce: false,
+    });
+    // A CSRF binding is signed under its own label: it verifies as a nonce, never as a session.
+    const nonce = signToken(token, keys, true);
+    expect(nonce).not.toBe(signToken(token, keys));
+    expect(verifyToken(nonce, keys)).toEqual({ token, secretIndex: 0, nonce: true });
     expect(verifyToken(signToken(token, keys), keys.slice(1))).toBeNull();
     expect(hashToken(token)).not.toBe(token);
   });
@@ -124,7 +136,7 @@ describe('tokens', () => {
     const values = [newToken(), newToken(), newToken()].map((t) => signToken(t, keys));
     for (const value of [...values, ...values]) {
       const token = value.split('.')[0]!;
-      expect(verify(value)).toEqual({ token, key: hashToken(token), secretIndex: 0 });
+      expect(verify(value)).toEqual({ token, key: hashToken(token), secretIndex: 0, nonce: false });
     }
     const forged = values[0]!.slice(0, -3) + 'AAA';
     expect(verify(forged)).toBeNull();

@@ -20,6 +20,8 @@ export interface Verified extends Ids {
   readonly value: string | null;
   /** The sealed record, already in the cookie (server stores: `null`, the store has it). */
   readonly record: SessionRecord | null;
+  /** A CSRF binding handed out with no record (server stores only). */
+  readonly nonce: boolean;
 }
 
 /** What loading a verified cookie found: the live record, or why there is none. */
@@ -55,6 +57,15 @@ export interface Backend {
    */
   cookieValue(ids: Ids, record: SessionRecord, reuse: string | null): string;
   create(key: string, record: SessionRecord): Promise<void>;
+  /**
+   * Stateless CSRF bindings, when the store can turn one into a record atomically (its
+   * `insert`): the cookie value of a nonce, and the insert-if-absent that adopts it. `null`:
+   * a CSRF token needs a record (sealed cookies carry it; a store without `insert`).
+   */
+  readonly nonces: {
+    cookieValue(token: string): string;
+    insert(key: string, record: SessionRecord, now: number): Promise<boolean>;
+  } | null;
   /** `false`: the record is gone (never written back). */
   update(key: string, delta: SessionDelta, now: number): Promise<boolean>;
   touch(key: string, expiresAt: number, now: number): Promise<boolean>;

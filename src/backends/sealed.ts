@@ -39,7 +39,7 @@ export function sealedBackend(
       const opened = codec.open(value, cookieName);
       if (!opened) return value.length === 0 ? 'malformed' : 'forged';
       const { id, record } = opened.payload;
-      return { token: id, key: id, stale: opened.stale, value: null, record };
+      return { token: id, key: id, stale: opened.stale, value: null, record, nonce: false };
     },
     async load(v: Verified, now) {
       const record = v.record as SessionRecord;
@@ -53,6 +53,8 @@ export function sealedBackend(
       return codec.seal({ id: ids.key, record }, cookieName);
     },
     async create() {},
+    // The record travels in the cookie: a CSRF secret there costs no store row.
+    nonces: null,
     async update() {
       return true; // the cookie sealed from the request's own view is the write
     },

@@ -46,9 +46,11 @@ export function serverBackend(
       return {
         token: v.token,
         key: v.key,
-        stale: !current,
-        value: current ? value : null,
+        // A nonce's cookie that finds a record (its first write is done) is re-sent as a session's.
+        stale: !current || v.nonce,
+        value: current && !v.nonce ? value : null,
         record: null,
+        nonce: v.nonce,
       };
     },
     async load(v: Verified, now) {
@@ -63,6 +65,12 @@ export function serverBackend(
       return reuse ?? signToken(ids.token, keys);
     },
     create: (key, record) => call('create', () => store.create(key, record)),
+    nonces: store.insert
+      ? {
+          cookieValue: (token) => signToken(token, keys, true),
+          insert: (key, record, now) => call('insert', () => store.insert!(key, record, now)),
+        }
+      : null,
     update: async (key, delta, now) =>
       (await call('update', () => store.update(key, delta, now))) !== null,
     touch: async (key, expiresAt, now) =>

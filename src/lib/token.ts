@@ -30,13 +30,22 @@ export function importSecrets(secrets: readonly (string | Uint8Array)[]): KeyObj
   );
 }
 
-function mac(token: string, key: KeyObject): Buffer {
-  return createHmac('sha256', key).update(token).digest();
+/**
+ * A CSRF binding (a "nonce": a token handed out with no record yet) is signed under its own
+ * label, so a cookie says which it is: only a nonce may later become a record under the same
+ * token, never the token of a session that ended.
+ */
+const NONCE_LABEL = 'tessera-nonce\0';
+
+function mac(token: string, key: KeyObject, nonce = false): Buffer {
+  const h = createHmac('sha256', key);
+  if (nonce) h.update(NONCE_LABEL);
+  return h.update(token).digest();
 }
 
-/** `token.signature`, signed with the first (current) secret. */
-export function signToken(token: string, keys: readonly KeyObject[]): string {
-  return `${token}.${mac(token, keys[0]!).toString('base64url')}`;
+/** `token.signature`, signed with the first (current) secret; a nonce under its own label. */
+export function signToken(token: string, keys: readonly KeyObject[], nonce = false): string {
+  return `${token}.${mac(token, keys[0]!, nonce).toString('base64url')}`;
 }
 
 /**
@@ -47,7 +56,7 @@ export function signToken(token: string, keys: readonly KeyObject[]): string {
 export function verifyToken(
   value: string,
   keys: readonly KeyObject[],
-): { token: string; secretIndex: number } | null {
+): { token: string; secretIndex: number; nonce: boolean } | null {
   if (value.length !== 2 * B64_32 + 1 || value.charCodeAt(B64_32) !== 46 /* . */) return null;
   const token = value.slice(0, B64_32);
   const signature = value.slice(B64_32 + 1);
@@ -56,7 +65,12 @@ export function verifyToken(
   // A canonical encoding only: otherwise several cookie strings would verify for one token.
   if (given.length !== 32 || given.toString('base64url') !== signature) return null;
   for (let i = 0; i < keys.length; i++) {
-    if (timingSafeEqual(mac(token, keys[i]!), given)) return { token, secretIndex: i };
+    if (timingSafeEqual(mac(token, keys[i]!), given))
+      return { token, secretIndex: i, nonce: false };
+  }
+  for (let i = 0; i < keys.length; i++) {
+    if (timingSafeEqual(mac(token, keys[i]!, true), given))
+      return { token, secretIndex: i, nonce: true };
   }
   return null;
 }
@@ -79,6 +93,8 @@ export interface Verified {
   readonly token: string;
   readonly key: string;
   readonly secretIndex: number;
+  /** Signed as a CSRF binding with no record (see `NONCE_LABEL`). */
+  readonly nonce: boolean;
 }
 
 /**

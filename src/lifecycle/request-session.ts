@@ -5,6 +5,7 @@ import { toDelta } from '../lib/delta.ts';
 import type { InternalOptions } from '../options.ts';
 import { Session } from '../session/session.ts';
 import {
+  adoptsNonce,
   CSRF,
   FLASH,
   type Ids,
@@ -170,7 +171,7 @@ export class RequestSession<Data extends object = SessionData> {
     const now = o.now();
     const candidates = this.#t.read(this.#info);
     this.#presented = candidates.length > 0;
-    let nonce: string | null = null;
+    let nonce: Ids | null = null;
     let lookups = 0;
     for (const value of candidates) {
       const ids = backend.verify(value);
@@ -182,8 +183,9 @@ export class RequestSession<Data extends object = SessionData> {
       lookups++;
       const record = await backend.load(ids, now);
       if (record === 'unknown') {
-        // Signed by us, no record: a CSRF binding handed out earlier, or a session ended elsewhere.
-        nonce ??= ids.token;
+        // Signed by us, no record: a CSRF binding handed out earlier (signed as a nonce), or a
+        // session that ended elsewhere (never a nonce: its token is never used again).
+        if (ids.nonce) nonce ??= { token: ids.token, key: ids.key };
         continue;
       }
       if (record === 'revoked') {
@@ -323,10 +325,15 @@ export class RequestSession<Data extends object = SessionData> {
   }
 
   async #create(state: SessionState, now: number, life: Lifetime): Promise<CommitResult> {
-    // Never the nonce's token (an unknown id is never adopted); the CSRF tokens it bound stay valid.
+    const { nonce } = state;
+    const nonces = this.#c.backend.nonces;
+    if (nonce !== null && nonces !== null && adoptsNonce(state))
+      return this.#adopt(state, nonce, nonces.insert, now, life);
+    // A login (or a regenerate) gets fresh ids, never the nonce's token (no fixation); the CSRF
+    // tokens the nonce bound stay valid through its secret, kept in the data.
     const ids = this.#ids(state);
-    if (state.nonce !== null && own(state.data, CSRF) === undefined)
-      state.data[CSRF] = this.#c.ctx.csrfSecret(state.nonce);
+    if (nonce !== null && own(state.data, CSRF) === undefined)
+      state.data[CSRF] = this.#c.ctx.csrfSecret(nonce.token);
     const record: SessionRecord = {
       data: state.data,
       userId: state.userId,
@@ -340,11 +347,46 @@ export class RequestSession<Data extends object = SessionData> {
     return this.#cookie(ids, record, now, life);
   }
 
+  /**
+   * The first write of an anonymous session with a nonce: the record is inserted under the
+   * nonce's token if no request did it first; otherwise this request's changes are applied to
+   * the record that request wrote, as any update. So a page's racing first writes (twenty
+   * "like" clicks after one form) all land in one record, and its CSRF tokens stay valid (the
+   * secret is derived from the same token).
+   */
+  async #adopt(
+    state: SessionState,
+    ids: Ids,
+    insert: (key: string, record: SessionRecord, now: number) => Promise<boolean>,
+    now: number,
+    life: Lifetime,
+  ): Promise<CommitResult> {
+    const record: SessionRecord = {
+      data: state.data,
+      userId: null,
+      ...newDeadlines(now, life),
+      meta: this.#meta(),
+    };
+    if (await insert(ids.key, record, now)) {
+      this.#c.emit({ type: 'created', id: ids.key, userId: null, at: now });
+    } else {
+      const delta = toDelta(state.changes, record.expiresAt, now);
+      // Gone since (a logout in another tab): nothing is written back, as for any update.
+      if (!(await this.#c.backend.update(ids.key, delta, now))) return NO_HEADERS;
+    }
+    // Sent again as a session's cookie: the token is now a record's, signed as one.
+    return this.#send(
+      this.#c.backend.cookieValue(ids, record, null),
+      cookieMaxAge(record.expiresAt, now, life),
+    );
+  }
+
   /** A stateless CSRF token was handed out: the cookie that binds it, and no record. */
   #nonce(state: SessionState, now: number, life: Lifetime): CommitResult {
-    const ids = this.#ids(state);
-    const empty: SessionRecord = { data: {}, userId: null, ...newDeadlines(now, life), meta: {} };
-    return this.#cookie(ids, empty, now, life);
+    const nonce = state.nonce as Ids; // the plan says 'nonce' only when one was issued
+    const nonces = this.#c.backend.nonces as NonNullable<Backend['nonces']>;
+    const { expiresAt } = newDeadlines(now, life);
+    return this.#send(nonces.cookieValue(nonce.token), cookieMaxAge(expiresAt, now, life));
   }
 
   async #regenerate(
@@ -420,12 +462,12 @@ export class RequestSession<Data extends object = SessionData> {
     const loaded = this.#loaded;
     const reuse = loaded !== null && loaded.ids.token === ids.token ? loaded.ids.value : null;
     const value = this.#c.backend.cookieValue(ids, record, reuse);
-    const headers = this.#t.issue(
-      value,
-      cookieMaxAge(record.expiresAt, now, life),
-      this.#info,
-      reuse,
-    );
+    return this.#send(value, cookieMaxAge(record.expiresAt, now, life), reuse);
+  }
+
+  /** Hand the client a token value (cookie or response header), unless it holds it (`held`). */
+  #send(value: string, maxAge: number | undefined, held: string | null = null): CommitResult {
+    const headers = this.#t.issue(value, maxAge, this.#info, held);
     return headers.length === 0 ? NO_HEADERS : { headers };
   }
 

@@ -151,6 +151,7 @@ export function createSessions<Data extends object = SessionData>(
     createHmac('sha256', key).update('tessera-csrf\0').update(token).digest('base64url');
   const ctx: SessionContext = {
     issue: () => backend.issue(),
+    statelessCsrf: backend.nonces !== null,
     csrfSecret: (token) => derive(csrfKeys[0] as (typeof csrfKeys)[number], token),
     csrfMatches(candidate, token) {
       for (const key of csrfKeys) if (csrfTokenMatches(candidate, derive(key, token))) return true;

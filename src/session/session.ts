@@ -6,7 +6,7 @@ import { applyOp } from '../lib/ops.ts';
 import { LIFE, lifetimeOf, newDeadlines, slide } from '../lifecycle/expiry.ts';
 import type { SessionTransport } from '../lifecycle/transport.ts';
 import type { AtomicOp, JsonValue } from '../store.ts';
-import { CSRF, FLASH, isUserKey, own, type SessionState } from './state.ts';
+import { adoptsNonce, CSRF, FLASH, isUserKey, own, type SessionState } from './state.ts';
 import type { ArrayKeys, ElementOf, Flash, KeyOf, NumberKeys, SessionData } from './types.ts';
 
 /**
@@ -206,13 +206,19 @@ export class Session<Data extends object = SessionData> {
     const kept = own(s.data, CSRF);
     if (typeof kept === 'string') return maskCsrfSecret(kept);
     const token = s.record === null ? null : s.token;
-    if (token === null) {
-      // A session without a record keeps its secret in the data (and so becomes a record).
-      const secret = newCsrfSecret();
-      this.#reserved(CSRF, secret);
-      return maskCsrfSecret(secret);
+    if (token !== null) return maskCsrfSecret(s.ctx.csrfSecret(token));
+    if (s.ctx.statelessCsrf) {
+      // No record, and none needed: the secret is bound to a nonce cookie (see state.ts).
+      if (s.nonce === null) {
+        s.nonce = s.ctx.issue();
+        s.issued = true;
+      }
+      return maskCsrfSecret(s.ctx.csrfSecret(s.nonce.token));
     }
-    return maskCsrfSecret(s.ctx.csrfSecret(token));
+    // A sealed session (or a store without `insert`) keeps its secret in the data.
+    const secret = newCsrfSecret();
+    this.#reserved(CSRF, secret);
+    return maskCsrfSecret(secret);
   }
 
   /** Does `token` (from a form field or header) belong to this session? Constant-time. */
@@ -220,9 +226,9 @@ export class Session<Data extends object = SessionData> {
     const s = this.#s;
     const kept = own(s.data, CSRF);
     if (typeof kept === 'string') return csrfTokenMatches(token, kept);
-    // Only a stored session's token binds a derived secret; a session without a record keeps its
-    // secret in the data (until the stateless token for record-less visitors lands).
-    return s.record !== null && s.token !== null && s.ctx.csrfMatches(token, s.token);
+    if (s.record !== null && s.token !== null) return s.ctx.csrfMatches(token, s.token);
+    // No record: the nonce cookie binds it (the token must come from that very cookie's secret).
+    return s.nonce !== null && s.ctx.csrfMatches(token, s.nonce.token);
   }
 
   /**
@@ -313,6 +319,8 @@ export class Session<Data extends object = SessionData> {
 
   #ids(): { token: string; key: string } {
     const s = this.#s;
+    // A nonce's ids are the ones its first write adopts (a login gets fresh ones instead).
+    if (s.token === null && s.record === null && s.nonce !== null && adoptsNonce(s)) return s.nonce;
     if (s.token === null || s.key === null) {
       const ids = s.ctx.issue();
       s.token = ids.token;

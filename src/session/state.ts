@@ -28,6 +28,11 @@ export interface SessionContext {
   csrfSecret(token: string): string;
   /** Does a masked CSRF token carry the secret bound to `token` under any of the secrets? */
   csrfMatches(candidate: unknown, token: string): boolean;
+  /**
+   * Whether a session with no record can hand out a CSRF token bound to a cookie alone (a
+   * "nonce"), becoming a record only when it holds data. Otherwise the secret goes in the data.
+   */
+  readonly statelessCsrf: boolean;
   /** The manager's lifetime (a session may tighten it at login). */
   readonly life: Lifetime;
 }
@@ -42,11 +47,13 @@ export interface SessionState {
   token: string | null;
   key: string | null;
   /**
-   * The token of a cookie that verified but has no record (a stateless CSRF binding handed out
-   * earlier). Never adopted as the session's token: a record gets fresh ids (no fixation).
+   * The ids of a stateless CSRF binding (a cookie signed as a nonce, with no record): handed out
+   * earlier, or in this request (`issued`). The session's first write turns it into a record
+   * under the same token (so racing first writes meet in one record), unless that write binds a
+   * user or regenerates: then the record gets fresh ids and keeps the nonce's CSRF secret.
    */
-  readonly nonce: string | null;
-  /** Ids were issued in this request for a session without a record (the cookie must be sent). */
+  nonce: Ids | null;
+  /** A nonce was issued in this request (its cookie must be sent). */
   issued: boolean;
   userId: string | null;
   userChanged: boolean;
@@ -59,6 +66,11 @@ export interface SessionState {
   readonly transport: SessionTransport;
   readonly now: number;
   readonly ctx: SessionContext;
+}
+
+/** Whether this request's first write would turn its nonce into the record (no login, no regenerate). */
+export function adoptsNonce(state: SessionState): boolean {
+  return state.userId === null && !state.regenerate;
 }
 
 /** tessera's own keys in the data (users' keys may not start with `$`). */
