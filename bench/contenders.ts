@@ -3,7 +3,7 @@
  * `bench/run.ts` drives it. Adding a contender is one entry here plus one case in server.ts.
  */
 
-export type Framework = 'node' | 'express' | 'fastify' | 'hono';
+export type Framework = 'node' | 'express' | 'fastify' | 'hono' | 'koa';
 export type StoreKind =
   | 'none'
   | 'memory'
@@ -28,7 +28,7 @@ export interface Contender {
   readonly needs: readonly Service[];
   /** The library this contender replaces (the "vs peer" column), if any. */
   readonly peer?: string;
-  /** Set when the adapter is not available in this checkout (see `available`). */
+  /** Set when the adapter is not available in this checkout (see `unavailable`). */
   readonly module?: string;
 }
 
@@ -45,6 +45,7 @@ export const contenders: readonly Contender[] = [
   ceiling('express'),
   ceiling('fastify'),
   ceiling('hono'),
+  ceiling('koa'),
   {
     name: 'express-session-memory',
     framework: 'express',
@@ -58,6 +59,22 @@ export const contenders: readonly Contender[] = [
     store: 'redis',
     library: 'express-session + connect-redis',
     needs: ['redis'],
+  },
+  {
+    // The usual PostgreSQL choice: connect-pg-simple on its own pg.Pool, its own table.
+    name: 'express-session-pg',
+    framework: 'express',
+    store: 'postgres',
+    library: 'express-session + connect-pg-simple',
+    needs: ['postgres'],
+  },
+  {
+    // The usual embedded choice: better-sqlite3-session-store on better-sqlite3 (WAL file).
+    name: 'express-session-sqlite',
+    framework: 'express',
+    store: 'sqlite',
+    library: 'express-session + better-sqlite3-session-store',
+    needs: [],
   },
   {
     name: 'express-session-mysql',
@@ -94,7 +111,7 @@ export const contenders: readonly Contender[] = [
     store: 'sqlite',
     library: 'tessera sqliteStore',
     needs: [],
-    peer: 'express-session-memory',
+    peer: 'express-session-sqlite',
   },
   {
     name: 'tessera-node-postgres',
@@ -102,7 +119,7 @@ export const contenders: readonly Contender[] = [
     store: 'postgres',
     library: 'tessera postgresStore',
     needs: ['postgres'],
-    peer: 'express-session-redis',
+    peer: 'express-session-pg',
   },
   {
     name: 'tessera-node-redis',
@@ -146,6 +163,15 @@ export const contenders: readonly Contender[] = [
     peer: 'express-session-memory',
   },
   {
+    name: 'tessera-koa-memory',
+    framework: 'koa',
+    store: 'memory',
+    library: 'tessera memoryStore',
+    needs: [],
+    peer: 'express-session-memory',
+    module: '../src/adapters/koa.ts',
+  },
+  {
     name: 'tessera-express-memory',
     framework: 'express',
     store: 'memory',
@@ -179,11 +205,26 @@ export function ceilingOf(c: Contender): string {
   return `${c.framework}-bare`;
 }
 
-/** Whether the adapter a contender needs exists in this checkout. */
-export async function available(c: Contender): Promise<boolean> {
-  if (!c.module) return true;
-  const { existsSync } = await import('node:fs');
-  return existsSync(new URL(c.module, import.meta.url));
+/**
+ * Why a contender cannot run in this checkout (its adapter is missing, or a native module it needs
+ * was built for another Node), or null when it can.
+ */
+export async function unavailable(c: Contender): Promise<string | null> {
+  if (c.module) {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(new URL(c.module, import.meta.url))) {
+      return `${c.module} is not in this checkout yet`;
+    }
+  }
+  if (c.name === 'express-session-sqlite') {
+    try {
+      const { default: Database } = await import('better-sqlite3');
+      new Database(':memory:').close();
+    } catch (err) {
+      return `better-sqlite3 does not load on Node ${process.version} (${(err as Error).message.split('\n')[0]}); npm run bench:deps rebuilds it for this Node`;
+    }
+  }
+  return null;
 }
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';

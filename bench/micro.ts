@@ -27,7 +27,7 @@ import {
 } from '../src/lib/token.ts';
 import type { SessionRecord } from '../src/store.ts';
 import { memoryStore } from '../src/stores/memory.ts';
-import { available, contenders, type Scenario, SECRET, scenarios, USER } from './contenders.ts';
+import { contenders, type Scenario, SECRET, scenarios, USER, unavailable } from './contenders.ts';
 import { median, probe, startServer, stopServer } from './run.ts';
 
 const SESSIONS = 100_000;
@@ -191,7 +191,7 @@ async function storeCalls(log: (line: string) => void) {
     Record<Scenario, { perRequest: number; calls: Record<string, number> }>
   > = {};
   for (const c of contenders) {
-    if (c.store === 'none' || c.store === 'cookie' || !(await available(c))) continue;
+    if (c.store === 'none' || c.store === 'cookie' || (await unavailable(c)) !== null) continue;
     const down = (await Promise.all(c.needs.map(probe))).find(Boolean);
     if (down) {
       log(`[skip] ${c.name}: ${down}`);

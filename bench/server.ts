@@ -5,7 +5,7 @@
  *
  * - `GET /new`   sets `user` in the session (creates it; the client sends no cookie)
  * - `GET /read`  reads `user` (409 when the session is missing: a misconfigured row shows up)
- * - `GET /write` reads `user` and sets `n` to a new value (one key changes)
+ * - `POST /write` reads `user` and sets `n` to a new value (one key changes; GET works too)
  * - `GET /idle`  never touches the session
  */
 import { once } from 'node:events';
@@ -294,6 +294,42 @@ async function expressApp(c: Contender): Promise<Server> {
       await mstore.onReady();
       cleanups.push(() => pool.query('DELETE FROM sessions').finally(() => pool.end()));
       store = mstore;
+    } else if (c.store === 'postgres') {
+      // connect-pg-simple on a pool of the same size as tessera's, in a table of its own that it
+      // creates; pruning off during the run (tessera's sweep is off-path too).
+      const { default: pg } = await import('pg');
+      const { default: PgStore } = await import('connect-pg-simple');
+      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 });
+      const tableName = 'tessera_bench_es_pg';
+      await pool.query(`DROP TABLE IF EXISTS ${tableName}`);
+      const PgSession = PgStore(session);
+      const pstore = new PgSession({
+        pool,
+        tableName,
+        createTableIfMissing: true,
+        pruneSessionInterval: false,
+      });
+      cleanups.push(() =>
+        pool.query(`DROP TABLE IF EXISTS ${tableName}`).finally(() => pool.end()),
+      );
+      store = pstore;
+    } else if (c.store === 'sqlite') {
+      // better-sqlite3-session-store on its own file, in WAL mode as better-sqlite3's docs
+      // recommend for performance (its README's default journal would make this peer slower).
+      const { default: Database } = await import('better-sqlite3');
+      const { default: SqliteStoreFactory } = await import('better-sqlite3-session-store');
+      const path = join(tmpdir(), `bench-es-sqlite-${process.pid}.db`);
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      cleanups.push(() => {
+        db.close();
+        for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      });
+      const SqliteStore = SqliteStoreFactory(session as never) as unknown as new (
+        options: object,
+      ) => import('express-session').Store;
+      // Its expiry sweep every 15 min, as by default (never during a run).
+      store = new SqliteStore({ client: db, expired: { clear: true, intervalMs: 900_000 } });
     } else {
       store = new session.MemoryStore();
     }
@@ -345,6 +381,7 @@ async function expressApp(c: Contender): Promise<Server> {
       res.status(status).type('json').send(body);
     };
   for (const path of ['/new', '/read', '/write', '/idle']) app.get(path, handle(path));
+  app.post('/write', handle('/write'));
   return createServer(app);
 }
 
@@ -390,21 +427,25 @@ async function fastifyApp(
   }
   app.get('/__calls', async (_req, reply_) => reply_.type('application/json').send(takeCalls()));
   for (const path of ['/new', '/read', '/write', '/idle']) {
-    app.get(path, async (req, reply_) => {
-      reply_.type('application/json');
-      if (path === '/idle' || !load) {
-        return path === '/read' || path === '/write' ? reply(USER)[1] : OK;
-      }
-      const s = await load(req);
-      if (path === '/new') {
-        s.set('user', USER);
-        return OK;
-      }
-      const user = s.get('user');
-      if (path === '/write' && user) s.set('n', ++counter);
-      const [status, body] = reply(user);
-      reply_.code(status);
-      return body;
+    app.route({
+      method: path === '/write' ? ['GET', 'POST'] : 'GET',
+      url: path,
+      handler: async (req, reply_) => {
+        reply_.type('application/json');
+        if (path === '/idle' || !load) {
+          return path === '/read' || path === '/write' ? reply(USER)[1] : OK;
+        }
+        const s = await load(req);
+        if (path === '/new') {
+          s.set('user', USER);
+          return OK;
+        }
+        const user = s.get('user');
+        if (path === '/write' && user) s.set('n', ++counter);
+        const [status, body] = reply(user);
+        reply_.code(status);
+        return body;
+      },
     });
   }
   return {
@@ -428,7 +469,7 @@ async function honoApp(c: Contender): Promise<Server> {
   const withSession = c.name !== 'hono-bare';
   if (withSession) app.use(sessionMiddleware(await tesseraSessions(c.store)));
   for (const path of ['/new', '/read', '/write', '/idle']) {
-    app.get(path, async (ctx) => {
+    app.on(path === '/write' ? ['GET', 'POST'] : ['GET'], path, async (ctx) => {
       const json = (status: number, body: string) =>
         ctx.body(body, status as 200, { 'content-type': 'application/json' });
       if (path === '/idle' || !withSession) {
@@ -446,6 +487,52 @@ async function honoApp(c: Contender): Promise<Server> {
     });
   }
   return createAdaptorServer({ fetch: app.fetch }) as Server;
+}
+
+// ---------- Koa ----------
+
+async function koaApp(c: Contender): Promise<Server> {
+  const { default: Koa } = await import('koa');
+  const app = new Koa();
+  const withSession = c.name !== 'koa-bare';
+  if (withSession) {
+    const adapter = (await import(c.module!)) as typeof import('../src/adapters/koa.ts');
+    app.use(adapter.sessionMiddleware(await tesseraSessions(c.store)));
+  }
+  const paths = new Set(['/new', '/read', '/write', '/idle']);
+  // One handler with the routing inline: Koa has no router of its own (koa-router is a separate
+  // package), and the ceiling row does the same.
+  app.use(async (ctx) => {
+    const path = ctx.path;
+    if (
+      !paths.has(path) ||
+      (ctx.method !== 'GET' && !(ctx.method === 'POST' && path === '/write'))
+    ) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.type = 'application/json';
+    if (path === '/idle' || !withSession) {
+      const [status, body] = path === '/read' || path === '/write' ? reply(USER) : [200, OK];
+      ctx.status = status;
+      ctx.body = body;
+      return;
+    }
+    const s = await (
+      ctx as unknown as { session(): Promise<import('../src/index.ts').Session<Data>> }
+    ).session();
+    if (path === '/new') {
+      s.set('user', USER);
+      ctx.body = OK;
+      return;
+    }
+    const user = s.get('user');
+    if (path === '/write' && user) s.set('n', ++counter);
+    const [status, body] = reply(user);
+    ctx.status = status;
+    ctx.body = body;
+  });
+  return createServer(app.callback());
 }
 
 // ---------- main ----------
@@ -474,6 +561,9 @@ async function start(name: string): Promise<{ port: number; close(): Promise<voi
       break;
     case 'hono':
       server = await honoApp(c);
+      break;
+    case 'koa':
+      server = await koaApp(c);
       break;
     default:
       server =
