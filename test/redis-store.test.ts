@@ -60,6 +60,36 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(await store.listByUser('u1', now)).toEqual([]);
   });
 
+  it('a browser user agent is kept in ≤ 64-byte pieces, so the hash stays a compact listpack; the previous layout still reads', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Date.now();
+    // 150+ bytes with multi-byte characters across the 64-byte boundaries.
+    const userAgent = `Mozilla/5.0 (X11; Linux x86_64) ${'é日🍰'.repeat(12)} Chrome/126.0.0.0 Safari/537.36`;
+    const r = {
+      ...record(now, { cart: ['sku-1'], lang: 'fr' }, 'u-ua'),
+      meta: { userAgent, ip: '2001:db8::1' },
+    };
+    await store.create('ua-key', r);
+    const key = `${prefix}s:{ua-key}`;
+    expect(await client.object('ENCODING', key)).toBe('listpack');
+    const hash = await client.hgetall(key);
+    const pieces = Object.keys(hash).filter((f) => f.startsWith('m:ua'));
+    expect(pieces.length).toBeGreaterThan(2);
+    for (const f of Object.keys(hash)) expect(Buffer.byteLength(hash[f]!)).toBeLessThanOrEqual(64);
+    expect((await store.get('ua-key', now))?.meta).toEqual({ userAgent, ip: '2001:db8::1' });
+    const moved = await store.regenerate('ua-key', 'ua-key-2', { delta: {}, userId: 'u-ua' }, now);
+    expect(moved?.meta.userAgent).toBe(userAgent);
+    // A hash written before the pieces: all the metadata as JSON in `m:meta`.
+    const old = `${prefix}s:{ua-old}`;
+    await client.hset(old, 'm:c', now, 'm:l', now, 'm:e', now + 60_000, 'm:a', now + 600_000);
+    await client.hset(old, 'm:meta', JSON.stringify({ userAgent, ip: '203.0.113.7' }), 'd:x', '1');
+    await client.pexpireat(old, now + 60_000);
+    expect(await store.get('ua-old', now)).toMatchObject({
+      data: { x: 1 },
+      meta: { userAgent, ip: '203.0.113.7' },
+    });
+  });
+
   it('the per-user index drops dead sessions and expires with its longest-lived member', async () => {
     const store = redisStore({ client, prefix });
     const now = Date.now();
@@ -246,6 +276,32 @@ describe.skipIf(clusterUnavailable !== null)('redisStore on a 3-master Redis Clu
       cluster.nodes('master').map(async (n) => (await n.keys(`${prefix}s:*`)).length),
     );
     expect(counts.filter((c) => c > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('per-user calls group sessions by node, and stay exact when the slot map is wrong (keys then go one by one)', async () => {
+    const store = redisStore({ client: cluster, prefix });
+    const now = Date.now();
+    const slots = cluster.slots;
+    for (const [wrong, user] of [
+      [false, 'grouped-user'],
+      [true, 'misrouted-user'],
+    ] as const) {
+      const keys = Array.from({ length: 60 }, (_, i) => `${user}-${i}`);
+      for (const [i, k] of keys.entries())
+        await store.create(k, { ...record(now, { i }, user), lastSeenAt: now - 100 + i });
+      // A wrong map: every slot "served" by the first master, so most keys are not local there.
+      if (wrong) cluster.slots = slots.map(() => slots[0]!);
+      try {
+        const deleted = await store.destroyUserSurplus!(user, { keep: 3, except: keys[0]! }, now);
+        expect(deleted.sort()).toEqual(keys.slice(1, -3).sort());
+        expect((await store.destroyByUser(user, { except: keys[0]! })).sort()).toEqual(
+          keys.slice(-3).sort(),
+        );
+      } finally {
+        cluster.slots = slots;
+      }
+      expect((await store.listByUser(user, now)).map((s) => s.key)).toEqual([keys[0]!]);
+    }
   });
 
   it('survives a failover: the master holding a session dies, its replica takes over', async () => {

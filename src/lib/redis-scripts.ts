@@ -297,3 +297,33 @@ for _, list in ipairs({out, dead}) do
   for i = 1, #list, 1000 do redis.call('ZREM', idx, unpack(list, i, math.min(i + 999, #list))) end
 end
 return out`;
+
+/**
+ * Redis Cluster, one call per node: KEYS[1] one session key on that node (it routes the call),
+ * ARGV session keys all served by that node (in several slots, which the flag allows). Returns,
+ * per key, `m:e`, `m:u`, `m:l` (false when missing), or the error text when the key is not local
+ * (a slot moved meanwhile: the caller asks that key on its own).
+ */
+export const FIELDS_MANY = `#!lua flags=allow-cross-slot-keys
+local out = {}
+for i = 1, #ARGV do
+  local r = redis.pcall('HMGET', ARGV[i], 'm:e', 'm:u', 'm:l')
+  if r.err then out[#out + 1] = r.err; out[#out + 1] = false; out[#out + 1] = false
+  else out[#out + 1] = r[1]; out[#out + 1] = r[2]; out[#out + 1] = r[3] end
+end
+return out`;
+
+/**
+ * Redis Cluster, one call per node: KEYS[1] as FIELDS_MANY, ARGV[1] a user id, then session keys
+ * on that node. Deletes each session still bound to the user; per key 1 (deleted), 0 (gone or
+ * another user's) or -1 (not local: the caller deletes it on its own). Never parses a record.
+ */
+export const DESTROY_MANY = `#!lua flags=allow-cross-slot-keys
+local user, out = ARGV[1], {}
+for i = 2, #ARGV do
+  local u = redis.pcall('HGET', ARGV[i], 'm:u')
+  if type(u) == 'table' and u.err then out[#out + 1] = -1
+  elseif u == user then redis.call('DEL', ARGV[i]); out[#out + 1] = 1
+  else out[#out + 1] = 0 end
+end
+return out`;

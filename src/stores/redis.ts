@@ -9,8 +9,10 @@ import {
 import {
   CREATE,
   DESTROY,
+  DESTROY_MANY,
   DESTROY_SURPLUS,
   DESTROY_USER,
+  FIELDS_MANY,
   INDEX_ADD,
   INSERT,
   LIST_USER,
@@ -19,6 +21,7 @@ import {
   TOUCH,
   UPDATE,
 } from '../lib/redis-scripts.ts';
+import { slotOf } from '../lib/redis-slot.ts';
 import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
@@ -67,6 +70,8 @@ const scripts = {
   take: script(TAKE),
   destroyUser: script(DESTROY_USER),
   destroySurplus: script(DESTROY_SURPLUS),
+  fieldsMany: script(FIELDS_MANY),
+  destroyMany: script(DESTROY_MANY),
   listUser: script(LIST_USER),
 };
 
@@ -75,6 +80,46 @@ function fromPairs(list: string[]): Record<string, string> {
   const hash: Record<string, string> = {};
   for (let i = 0; i + 1 < list.length; i += 2) hash[list[i]!] = list[i + 1]!;
   return hash;
+}
+
+/**
+ * Longest value (and field name) a hash keeps in Redis's compact `listpack` encoding
+ * (`hash-max-listpack-value`, 64 bytes by default). One longer value turns the whole hash into a
+ * `hashtable`, which costs about 50 bytes more per field (docs/stores/redis.md, "Memory").
+ */
+const LISTPACK_VALUE = 64;
+
+/**
+ * `text` as fields `name`, `name1`, `name2`, … of at most LISTPACK_VALUE UTF-8 bytes each (a
+ * character is never split), so a browser's user agent (usually 100–150 bytes) keeps the hash
+ * compact. Only the record's metadata is stored this way: it is written once, at create, and no
+ * script reads it; data values stay one field each, for the scripts' per-key deltas.
+ */
+function pieced(name: string, text: string): string[] {
+  const out: string[] = [];
+  let piece = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > LISTPACK_VALUE) {
+      out.push(out.length === 0 ? name : `${name}${out.length / 2}`, piece);
+      piece = '';
+      bytes = 0;
+    }
+    piece += ch;
+    bytes += n;
+  }
+  out.push(out.length === 0 ? name : `${name}${out.length / 2}`, piece);
+  return out;
+}
+
+/** The text `pieced` wrote under `name`, or undefined. */
+function unpieced(hash: Record<string, string>, name: string): string | undefined {
+  let text = hash[name];
+  if (text === undefined) return undefined;
+  for (let i = 1; hash[`${name}${i}`] !== undefined; i++) text += hash[`${name}${i}`];
+  return text;
 }
 
 /** A record as the hash's field/value list (see CREATE in src/lib/redis-scripts.ts). */
@@ -87,7 +132,11 @@ function recordFields(r: SessionRecord): string[] {
     'm:e',
     String(r.expiresAt),
   ];
-  fields.push('m:a', String(r.absoluteExpiresAt), 'm:meta', JSON.stringify(r.meta));
+  fields.push('m:a', String(r.absoluteExpiresAt));
+  const { userAgent, ip, ...rest } = r.meta as { userAgent?: string; ip?: string };
+  if (userAgent !== undefined) fields.push(...pieced('m:ua', userAgent));
+  if (ip !== undefined) fields.push(...pieced('m:ip', ip));
+  if (Object.keys(rest).length > 0) fields.push('m:meta', JSON.stringify(rest));
   if (r.userId !== null) fields.push('m:u', r.userId);
   for (const k of Object.keys(r.data)) fields.push(DATA + k, JSON.stringify(r.data[k]));
   return fields;
@@ -121,8 +170,21 @@ function toRecord(hash: Record<string, string>): SessionRecord {
     lastSeenAt: Number(hash['m:l']),
     expiresAt: Number(hash['m:e']),
     absoluteExpiresAt: Number(hash['m:a']),
-    meta: JSON.parse(hash['m:meta'] ?? '{}'),
+    meta: metaOf(hash),
   };
+}
+
+/**
+ * The record's metadata: `m:ua…` and `m:ip…` pieces, plus `m:meta` (JSON) for anything else. A
+ * hash written before the pieces (all of the metadata as JSON in `m:meta`) reads the same.
+ */
+function metaOf(hash: Record<string, string>): SessionRecord['meta'] {
+  const meta: { userAgent?: string; ip?: string } = JSON.parse(hash['m:meta'] ?? '{}');
+  const userAgent = unpieced(hash, 'm:ua');
+  if (userAgent !== undefined) meta.userAgent = userAgent;
+  const ip = unpieced(hash, 'm:ip');
+  if (ip !== undefined) meta.ip = ip;
+  return meta;
 }
 
 /**
@@ -257,6 +319,82 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     now: number,
   ): Promise<void> {
     await run(scripts.indexAdd, userKey(userId), [now, absoluteExpiresAt, key]);
+  }
+
+  // --- Cluster: per-user work as one script per node ------------------------------------------
+  // A user's sessions are spread over every slot; one command each would be thousands of
+  // commands for one login (0.4–0.6 s for 10 000 sessions). Grouped by the node that serves their
+  // slots, they go as one script per node (`allow-cross-slot-keys`, Redis 7+). Keys whose slot
+  // moved meanwhile, and every key on a server that refuses the script, are sent one by one.
+
+  /** `keys` grouped by the master serving their slot (from the client's slot map). */
+  function byNode(keys: readonly string[]): string[][] {
+    const slots = (client as Cluster).slots ?? [];
+    const groups = new Map<string, string[]>();
+    for (const k of keys) {
+      const node = slots[slotOf(k)]?.[0] ?? '';
+      let group = groups.get(node);
+      if (!group) groups.set(node, (group = []));
+      group.push(k);
+    }
+    return [...groups.values()];
+  }
+
+  /** `[m:e, m:u, m:l]` of each session (nulls when missing), in the order of `keys`. */
+  async function fieldsOf(keys: readonly string[]): Promise<(string | null)[][]> {
+    const out = new Map<string, (string | null)[]>();
+    const alone: string[] = [];
+    await Promise.all(
+      byNode(keys).map(async (group) => {
+        const names = group.map(sessionKey);
+        let flat: (string | null)[];
+        try {
+          flat = (await run(scripts.fieldsMany, names[0]!, names)) as (string | null)[];
+        } catch {
+          alone.push(...group);
+          return;
+        }
+        group.forEach((k, i) => {
+          const [e, u, l] = flat.slice(3 * i, 3 * i + 3);
+          if (typeof e === 'string' && e.startsWith('ERR')) alone.push(k);
+          else out.set(k, [e ?? null, u ?? null, l ?? null]);
+        });
+      }),
+    );
+    const single = await Promise.all(
+      alone.map((k) => client.hmget(sessionKey(k), 'm:e', 'm:u', 'm:l')),
+    );
+    for (const [i, k] of alone.entries()) out.set(k, single[i]!);
+    return keys.map((k) => out.get(k)!);
+  }
+
+  /** Delete each of `keys` still bound to `userId`; resolves those deleted. */
+  async function destroyOwned(userId: string, keys: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    const alone: string[] = [];
+    await Promise.all(
+      byNode(keys).map(async (group) => {
+        const names = group.map(sessionKey);
+        let status: number[];
+        try {
+          status = (await run(scripts.destroyMany, names[0]!, [userId, ...names])) as number[];
+        } catch {
+          alone.push(...group);
+          return;
+        }
+        group.forEach((k, i) => {
+          if (status[i] === 1) deleted.push(k);
+          else if (status[i] === -1) alone.push(k);
+        });
+      }),
+    );
+    const single = await Promise.all(
+      alone.map((k) => run(scripts.destroy, sessionKey(k), [userId]) as Promise<[number, string]>),
+    );
+    alone.forEach((k, i) => {
+      if (single[i]![0] === 1) deleted.push(k);
+    });
+    return deleted;
   }
 
   return {
@@ -397,17 +535,10 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         const candidates = (keys ?? (await client.zrange(idx, '0', '-1'))).filter(
           (k) => k !== except,
         );
-        // All deletes at once (one round trip per node); each checks the session's owner.
-        const results = await Promise.all(
-          candidates.map(
-            (k) => run(scripts.destroy, sessionKey(k), [userId]) as Promise<[number, string]>,
-          ),
-        );
-        const deleted = candidates.filter(
-          (_, i) => results[i]![0] === 1 && results[i]![1] === userId,
-        );
-        const stale = candidates.filter((_, i) => results[i]![1] !== userId);
-        if (deleted.length + stale.length > 0) await client.zrem(idx, ...deleted, ...stale);
+        // One script per node; each delete checks the session's owner. Whatever was not deleted
+        // is gone or another user's: it leaves the index too.
+        const deleted = await destroyOwned(userId, candidates);
+        if (candidates.length > 0) await client.zrem(idx, ...candidates);
         return deleted;
       });
     },
@@ -423,9 +554,7 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         // once (each checks the owner): four round trips per node, whatever the number of sessions.
         await client.zremrangebyscore(idx, '-inf', String(now));
         const keys = await client.zrange(idx, '0', '-1');
-        const fields = await Promise.all(
-          keys.map((k) => client.hmget(sessionKey(k), 'm:e', 'm:u', 'm:l')),
-        );
+        const fields = await fieldsOf(keys);
         const live: [string, number][] = [];
         const dead: string[] = [];
         fields.forEach(([e, u, l], i) => {
@@ -437,13 +566,10 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         if (dead.length > 0) await client.zrem(idx, ...dead);
         if (live.length <= kept) return [];
         live.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-        const surplus = live.slice(kept).map(([k]) => k);
-        const results = await Promise.all(
-          surplus.map(
-            (k) => run(scripts.destroy, sessionKey(k), [userId]) as Promise<[number, string]>,
-          ),
+        const deleted = await destroyOwned(
+          userId,
+          live.slice(kept).map(([k]) => k),
         );
-        const deleted = surplus.filter((_, i) => results[i]![0] === 1);
         if (deleted.length > 0) await client.zrem(idx, ...deleted);
         return deleted;
       });
