@@ -227,6 +227,7 @@ const formRecipes: FormRecipe[] = [
     port: 19000,
     action: (name) => ({ path: `/?/${name}` }),
     foreignOrigin: 403,
+    redis: true,
   },
   {
     // react-router-serve ./build/server/index.js (the app's npm start), one action routed by intent
@@ -235,6 +236,7 @@ const formRecipes: FormRecipe[] = [
     port: 19100,
     action: (name) => ({ path: '/?index', fields: { intent: name } }),
     foreignOrigin: 400,
+    redis: true,
   },
 ];
 
@@ -333,5 +335,60 @@ describe.each(formRecipes)('examples/$name', (recipe) => {
     const { csrf } = readPage((await b.get('/')).body);
     expect((await submit(b, 'login', { _csrf: csrf })).status).toBe(400);
     expect((await b.get('/')).status).toBe(200);
+  });
+});
+
+describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', (recipe) => {
+  const missing = notInstalled(recipe);
+  let redis: Awaited<ReturnType<typeof ownRedis>>;
+  let app: Awaited<ReturnType<typeof startExample>>;
+  beforeAll(async () => {
+    if (missing) return;
+    redis = await ownRedis();
+    app = await startExample(recipe, await freePort(), { REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await redis?.destroy();
+  });
+
+  it("answers 503 with tessera's code (not the framework's 500) while the store is down, then recovers", async (ctx) => {
+    if (missing) return ctx.skip();
+    const b = new Browser(app.url);
+    const { csrf } = readPage((await b.get('/')).body);
+    const { path, fields = {} } = recipe.action('count');
+    const count = () =>
+      b.request(path, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'text/html',
+          origin: app.url,
+        },
+        body: new URLSearchParams({ ...fields, _csrf: csrf }).toString(),
+      });
+    expect((await count()).status).toBe(303);
+
+    await redis.stop();
+    const read = await b.get('/'); // the load fails, in the page's loader
+    expect(read.status).toBe(503);
+    expect(read.body).toContain('ERR_SESSION_STORE_UNAVAILABLE');
+    const action = await count(); // the load fails, in the action's CSRF check
+    expect(action.status).toBe(503);
+    expect(action.body).toContain('ERR_SESSION_STORE_UNAVAILABLE');
+    // A new visitor: nothing to read, the commit's write fails after the page rendered.
+    const fresh = await new Browser(app.url).get('/');
+    expect(fresh.status).toBe(503);
+    expect(fresh.body).toMatch(/ERR_SESSION_(STORE_UNAVAILABLE|OUTCOME_UNKNOWN)/);
+    expect(fresh.setCookies).toEqual([]); // no cookie for a session that was not stored
+
+    await redis.start();
+    let back = await count();
+    for (let i = 0; i < 50 && back.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 100)); // ioredis reconnects on its own schedule
+      back = await count();
+    }
+    expect(back.status).toBe(303);
+    expect(readPage((await b.get('/')).body).views).toBe(2); // kept across the restart
   });
 });

@@ -1,13 +1,28 @@
+import { Redis } from 'ioredis';
 import { createContext, data, type MiddlewareFunction } from 'react-router';
 import { createSessions, memoryStore, SessionError } from 'tessera-session';
 import { withSessions } from 'tessera-session/fetch';
 import { checkCsrf, type LoadSession, renderSessionError } from 'tessera-session/http';
+import { redisStore } from 'tessera-session/redis';
 
 export type Data = { views: number };
 
+// REDIS_URL: the sessions in Redis, failing at once while it is unreachable (a 503, through
+// sessionError); without it, in memory.
+function store() {
+  const url = process.env.REDIS_URL;
+  if (!url) return memoryStore();
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // tessera reports an outage once; ioredis would print every failed reconnect.
+  client.on('error', () => {});
+  // react-router-serve closes its server on these and waits for the event loop to empty.
+  for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => void client.quit());
+  return redisStore({ client });
+}
+
 const sessions = createSessions<Data>({
   secrets: [process.env.SESSION_SECRET ?? ''],
-  store: memoryStore(),
+  store: store(),
   cookie: { secure: 'auto' },
 });
 
