@@ -188,13 +188,21 @@ describe.each(recipes.filter((r) => r.redis))('examples/$name, Redis down', (rec
     expect(read.json()).toMatchObject({ error: 'ERR_SESSION_STORE_UNAVAILABLE' });
     const guarded = await count(); // the load fails, in the CSRF guard
     expect(guarded.status).toBe(503);
-    // A new visitor: nothing to read, the commit's write fails after the handler ran.
-    const fresh = await new Browser(app.url).get('/');
-    expect(fresh.status).toBe(503);
-    expect(fresh.json<{ error: string }>().error).toMatch(
+    // A new visitor: its first page needs no store (a stateless CSRF token), its login's write
+    // fails after the handler ran: the commit's error, through the same filter.
+    const fresh = new Browser(app.url);
+    const page = await fresh.get('/');
+    expect(page.status).toBe(200);
+    const login = await fresh.request('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': page.json<Home>().csrf },
+      body: JSON.stringify({ user: 'ann' }),
+    });
+    expect(login.status).toBe(503);
+    expect(login.json<{ error: string }>().error).toMatch(
       /^ERR_SESSION_(STORE_UNAVAILABLE|OUTCOME_UNKNOWN)$/,
     );
-    expect(fresh.setCookies).toEqual([]); // no cookie for a session that was not stored
+    expect(login.setCookies).toEqual([]); // no cookie for a session that was not stored
 
     await redis.start();
     let back = await count();
@@ -376,11 +384,28 @@ describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', 
     const action = await count(); // the load fails, in the action's CSRF check
     expect(action.status).toBe(503);
     expect(action.body).toContain('ERR_SESSION_STORE_UNAVAILABLE');
-    // A new visitor: nothing to read, the commit's write fails after the page rendered.
-    const fresh = await new Browser(app.url).get('/');
-    expect(fresh.status).toBe(503);
-    expect(fresh.body).toMatch(/ERR_SESSION_(STORE_UNAVAILABLE|OUTCOME_UNKNOWN)/);
-    expect(fresh.setCookies).toEqual([]); // no cookie for a session that was not stored
+    // A new visitor: its first page needs no store (a stateless CSRF token), its login's write
+    // fails after the action ran: the commit's error, answered by withSessions.
+    const fresh = new Browser(app.url);
+    const page = await fresh.get('/');
+    expect(page.status).toBe(200);
+    const { path: loginPath, fields: loginFields = {} } = recipe.action('login');
+    const login = await fresh.request(loginPath, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'text/html',
+        origin: app.url,
+      },
+      body: new URLSearchParams({
+        ...loginFields,
+        _csrf: readPage(page.body).csrf,
+        user: 'ann',
+      }).toString(),
+    });
+    expect(login.status).toBe(503);
+    expect(login.body).toMatch(/ERR_SESSION_(STORE_UNAVAILABLE|OUTCOME_UNKNOWN)/);
+    expect(login.setCookies).toEqual([]); // no cookie for a session that was not stored
 
     await redis.start();
     let back = await count();
