@@ -270,17 +270,23 @@ for _, k in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
 end
 local out = {}
 if #keys > keep then
-  -- The newest \`keep\` (ties: the smaller key), found in one pass with a small sorted list rather
-  -- than by sorting everything: a login keeps a handful of sessions out of possibly thousands.
+  -- The newest \`keep\` (ties: the smaller key). A login keeps a handful of sessions out of possibly
+  -- thousands: found in one pass with a small sorted list. A large bound sorts everything once.
   local function newer(a, b) return seen[a] > seen[b] or (seen[a] == seen[b] and keys[a] < keys[b]) end
   local top = {}
-  for i = 1, #keys do
-    if keep > 0 and (#top < keep or newer(i, top[#top])) then
-      local p = #top + 1
-      while p > 1 and newer(i, top[p - 1]) do p = p - 1 end
-      table.insert(top, p, i)
-      if #top > keep then top[#top] = nil end
+  if keep <= 32 then
+    for i = 1, #keys do
+      if keep > 0 and (#top < keep or newer(i, top[#top])) then
+        local p = #top + 1
+        while p > 1 and newer(i, top[p - 1]) do p = p - 1 end
+        table.insert(top, p, i)
+        if #top > keep then top[#top] = nil end
+      end
     end
+  else
+    for i = 1, #keys do top[i] = i end
+    table.sort(top, newer)
+    for i = #top, keep + 1, -1 do top[i] = nil end
   end
   local kept = {}
   for _, i in ipairs(top) do kept[i] = true end
