@@ -6,6 +6,7 @@ import {
   SessionOutcomeUnknownError,
   SessionStoreError,
 } from '../errors.ts';
+import { perNode } from '../lib/redis-cluster.ts';
 import {
   CREATE,
   DESTROY,
@@ -21,7 +22,6 @@ import {
   TOUCH,
   UPDATE,
 } from '../lib/redis-scripts.ts';
-import { slotOf } from '../lib/redis-slot.ts';
 import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
@@ -321,81 +321,18 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     await run(scripts.indexAdd, userKey(userId), [now, absoluteExpiresAt, key]);
   }
 
-  // --- Cluster: per-user work as one script per node ------------------------------------------
-  // A user's sessions are spread over every slot; one command each would be thousands of
-  // commands for one login (0.4–0.6 s for 10 000 sessions). Grouped by the node that serves their
-  // slots, they go as one script per node (`allow-cross-slot-keys`, Redis 7+). Keys whose slot
-  // moved meanwhile, and every key on a server that refuses the script, are sent one by one.
-
-  /** `keys` grouped by the master serving their slot (from the client's slot map). */
-  function byNode(keys: readonly string[]): string[][] {
-    const slots = (client as Cluster).slots ?? [];
-    const groups = new Map<string, string[]>();
-    for (const k of keys) {
-      const node = slots[slotOf(k)]?.[0] ?? '';
-      let group = groups.get(node);
-      if (!group) groups.set(node, (group = []));
-      group.push(k);
-    }
-    return [...groups.values()];
-  }
-
-  /** `[m:e, m:u, m:l]` of each session (nulls when missing), in the order of `keys`. */
-  async function fieldsOf(keys: readonly string[]): Promise<(string | null)[][]> {
-    const out = new Map<string, (string | null)[]>();
-    const alone: string[] = [];
-    await Promise.all(
-      byNode(keys).map(async (group) => {
-        const names = group.map(sessionKey);
-        let flat: (string | null)[];
-        try {
-          flat = (await run(scripts.fieldsMany, names[0]!, names)) as (string | null)[];
-        } catch {
-          alone.push(...group);
-          return;
-        }
-        group.forEach((k, i) => {
-          const [e, u, l] = flat.slice(3 * i, 3 * i + 3);
-          if (typeof e === 'string' && e.startsWith('ERR')) alone.push(k);
-          else out.set(k, [e ?? null, u ?? null, l ?? null]);
-        });
-      }),
-    );
-    const single = await Promise.all(
-      alone.map((k) => client.hmget(sessionKey(k), 'm:e', 'm:u', 'm:l')),
-    );
-    for (const [i, k] of alone.entries()) out.set(k, single[i]!);
-    return keys.map((k) => out.get(k)!);
-  }
-
-  /** Delete each of `keys` still bound to `userId`; resolves those deleted. */
-  async function destroyOwned(userId: string, keys: readonly string[]): Promise<string[]> {
-    const deleted: string[] = [];
-    const alone: string[] = [];
-    await Promise.all(
-      byNode(keys).map(async (group) => {
-        const names = group.map(sessionKey);
-        let status: number[];
-        try {
-          status = (await run(scripts.destroyMany, names[0]!, [userId, ...names])) as number[];
-        } catch {
-          alone.push(...group);
-          return;
-        }
-        group.forEach((k, i) => {
-          if (status[i] === 1) deleted.push(k);
-          else if (status[i] === -1) alone.push(k);
-        });
-      }),
-    );
-    const single = await Promise.all(
-      alone.map((k) => run(scripts.destroy, sessionKey(k), [userId]) as Promise<[number, string]>),
-    );
-    alone.forEach((k, i) => {
-      if (single[i]![0] === 1) deleted.push(k);
-    });
-    return deleted;
-  }
+  // Cluster: per-user work as one script per node, not one command per session.
+  const { fieldsOf, destroyOwned } = perNode({
+    slots: () => (client as Cluster).slots ?? [],
+    fieldsMany: (names) =>
+      run(scripts.fieldsMany, names[0]!, [...names]) as Promise<(string | null)[]>,
+    destroyMany: (userId, names) =>
+      run(scripts.destroyMany, names[0]!, [userId, ...names]) as Promise<number[]>,
+    fields: (name) => client.hmget(name, 'm:e', 'm:u', 'm:l'),
+    destroy: async (userId, name) =>
+      ((await run(scripts.destroy, name, [userId])) as [number, string])[0] === 1,
+    sessionKey,
+  });
 
   return {
     async get(key, now) {
