@@ -28,8 +28,8 @@ export type {
   CommitResult,
   RequestHeaders,
   RequestInfo,
-  RequestSession,
-} from './lifecycle/request-session.ts';
+} from './lifecycle/request.ts';
+export type { RequestSession } from './lifecycle/request-session.ts';
 export { createSessions, type SessionInfo, type Sessions } from './lifecycle/sessions.ts';
 export type { SessionTransport } from './lifecycle/transport.ts';
 export {

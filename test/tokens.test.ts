@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nextSessions } from '../src/adapters/next.ts';
 import type { SessionEvent } from '../src/events.ts';
 import { assertCsrf, checkCsrf } from '../src/http/csrf.ts';
-import type { RequestInfo } from '../src/lifecycle/request-session.ts';
+import type { RequestInfo } from '../src/lifecycle/request.ts';
 import { createSessions } from '../src/lifecycle/sessions.ts';
 import { defaults, type SessionsOptions } from '../src/options.ts';
 import { cookieStore } from '../src/stores/cookie.ts';

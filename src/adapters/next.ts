@@ -1,6 +1,6 @@
 import { SessionError, SessionStateError } from '../errors.ts';
 import { assertSessions } from '../http/load-session.ts';
-import type { RequestInfo } from '../lifecycle/request-session.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 import type { Session } from '../session/session.ts';
 import { type FetchAdapterOptions, type FetchSessionHandler, withSessions } from './fetch.ts';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { CommitResult } from '../lifecycle/request-session.ts';
+import type { CommitResult } from '../lifecycle/request.ts';
 
 /**
  * The headers a commit asks for: `set-cookie` (append), `vary` and

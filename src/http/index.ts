@@ -5,7 +5,7 @@
  * {@link applySessionHeaders}, {@link renderSessionError}, and the CSRF check.
  */
 
-export type { RequestHeaders } from '../lifecycle/request-session.ts';
+export type { RequestHeaders } from '../lifecycle/request.ts';
 export type { SessionTransport } from '../lifecycle/transport.ts';
 export {
   assertCsrf,

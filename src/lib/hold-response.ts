@@ -1,6 +1,7 @@
 import { ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
 import { applyNodeHeaders } from '../http/headers.ts';
-import type { CommitResult, RequestSession } from '../lifecycle/request-session.ts';
+import type { CommitResult } from '../lifecycle/request.ts';
+import type { RequestSession } from '../lifecycle/request-session.ts';
 
 type Headers = CommitResult['headers'];
 type Method = (...args: unknown[]) => unknown;

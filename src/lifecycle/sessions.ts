@@ -12,7 +12,8 @@ import type { SessionContext } from '../session/state.ts';
 import type { SessionData } from '../session/types.ts';
 import type { SealedStore, SessionStore } from '../store.ts';
 import { storeMonitor } from './monitor.ts';
-import { type Core, type RequestInfo, RequestSession } from './request-session.ts';
+import type { RequestInfo } from './request.ts';
+import { type Core, RequestSession } from './request-session.ts';
 import { transports } from './transport.ts';
 
 /**

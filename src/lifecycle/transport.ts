@@ -9,7 +9,7 @@
 import { CookieTooLargeError } from '../errors.ts';
 import { readCookie, serializeCookie } from '../lib/cookie.ts';
 import type { InternalOptions, ResolvedToken } from '../options.ts';
-import type { RequestHeaders, RequestInfo } from './request-session.ts';
+import type { RequestHeaders, RequestInfo } from './request.ts';
 
 /**
  * How a request's session token travels: `'cookie'`, or `'header'` (`token: { header }`). A
