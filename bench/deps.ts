@@ -5,18 +5,50 @@
  * better-sqlite3 (under the better-sqlite3-session-store peer row) is a native module: it is built
  * against the headers of the Node running this script (`--nodedir`), so an npm configured with
  * another Node's headers (`nodedir=/usr` on a machine whose system Node is older) does not leave a
- * module that the bench's Node cannot load.
+ * module that the bench's Node cannot load. Skipped when bench/node_modules is already what the
+ * lockfile says.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureWrk } from './run.ts';
 
 const bench = fileURLToPath(new URL('.', import.meta.url));
-const prefix = dirname(dirname(process.execPath));
-const args = ['--prefix', bench, 'ci', '--no-audit', '--no-fund'];
-if (existsSync(join(prefix, 'include', 'node', 'node.h'))) args.push(`--nodedir=${prefix}`);
-const npm = spawnSync('npm', args, { stdio: 'inherit' });
-if (npm.status !== 0) process.exit(npm.status ?? 1);
+
+/**
+ * Whether bench/node_modules already holds exactly the lockfile's packages (npm's own record of
+ * what it installed, node_modules/.package-lock.json) and better-sqlite3 loads on this Node: then
+ * `npm ci` (which rebuilds better-sqlite3, about a minute) is skipped.
+ */
+function upToDate(): boolean {
+  try {
+    type Lock = { packages: Record<string, { version?: string }> };
+    const want = JSON.parse(readFileSync(join(bench, 'package-lock.json'), 'utf8')) as Lock;
+    const have = JSON.parse(
+      readFileSync(join(bench, 'node_modules', '.package-lock.json'), 'utf8'),
+    ) as Lock;
+    const names = Object.keys(want.packages).filter((name) => name !== '');
+    if (names.length !== Object.keys(have.packages).length) return false;
+    if (names.some((name) => have.packages[name]?.version !== want.packages[name]?.version)) {
+      return false;
+    }
+    const probe = spawnSync(
+      process.execPath,
+      ['-e', "new (require('better-sqlite3'))(':memory:').close()"],
+      { cwd: bench },
+    );
+    return probe.status === 0;
+  } catch {
+    return false;
+  }
+}
+
+if (!upToDate()) {
+  const prefix = dirname(dirname(process.execPath));
+  const args = ['--prefix', bench, 'ci', '--no-audit', '--no-fund'];
+  if (existsSync(join(prefix, 'include', 'node', 'node.h'))) args.push(`--nodedir=${prefix}`);
+  const npm = spawnSync('npm', args, { stdio: 'inherit' });
+  if (npm.status !== 0) process.exit(npm.status ?? 1);
+}
 ensureWrk((line) => console.log(line));
