@@ -9,7 +9,7 @@
  * lockfile says.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureWrk } from './run.ts';
@@ -44,10 +44,33 @@ function upToDate(): boolean {
   }
 }
 
+/**
+ * A folder holding this Node's headers (`include/node`): the install prefix of the binary, or, for
+ * the `node` npm package that `npm run` puts first on PATH (bin/node beside its
+ * node_modules/node-<platform>-<arch>), that package's platform folder.
+ */
+function nodeDir(): string | null {
+  const bin = realpathSync(process.execPath);
+  const candidates = [
+    dirname(dirname(bin)),
+    join(dirname(dirname(bin)), 'node_modules', `node-${process.platform}-${process.arch}`),
+  ];
+  const major = process.versions.node.split('.')[0];
+  for (const dir of candidates) {
+    try {
+      const version = readFileSync(join(dir, 'include', 'node', 'node_version.h'), 'utf8');
+      if (version.includes(`#define NODE_MAJOR_VERSION ${major}\n`)) return dir;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
 if (!upToDate()) {
-  const prefix = dirname(dirname(process.execPath));
   const args = ['--prefix', bench, 'ci', '--no-audit', '--no-fund'];
-  if (existsSync(join(prefix, 'include', 'node', 'node.h'))) args.push(`--nodedir=${prefix}`);
+  const dir = nodeDir();
+  if (dir) args.push(`--nodedir=${dir}`);
   const npm = spawnSync('npm', args, { stdio: 'inherit' });
   if (npm.status !== 0) process.exit(npm.status ?? 1);
 }

@@ -692,7 +692,7 @@ export function targets(result: BenchResult): Target[] {
     });
     const r = between(`${c.name}/read`, `${ceilingOf(c)}/read`);
     out.push({
-      what: `${c.name} read vs ${ceilingOf(c)} (1.5× issue 18's ${POSTGRES_READ_BEFORE * 100} %)`,
+      what: `${c.name} read vs ${ceilingOf(c)} (1.5× issue 18's ${(POSTGRES_READ_BEFORE * 100).toFixed(1)} %)`,
       measured: pct(r),
       goal: Math.round(POSTGRES_READ_BEFORE * 1.5 * 1000) / 10,
       unit: '%',
