@@ -248,6 +248,10 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
         `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE expires_at <= ? LIMIT ${PURGE_BATCH})`,
       ),
       ping: db.prepare('SELECT 1 AS ok'),
+      // Prepared once: `db.exec` parses its SQL on every call (~2 µs of a 23 µs update).
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
     });
 
   /**
@@ -350,23 +354,23 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       // write of a delta cannot interleave with another process's; the delta is applied with the
       // same code every store's semantics are defined by (src/lib/ops.ts).
       return run('update', () => {
-        db.exec('BEGIN IMMEDIATE');
+        sql().begin!.run();
         try {
           const row = sql().get!.get(key, now) as Row | undefined;
           if (!row) {
-            db.exec('ROLLBACK');
+            sql().rollback!.run();
             return null;
           }
           const record = toRecord(row);
           applyDelta(record, delta);
           const data = JSON.stringify(record.data);
           sql().write!.run(data, record.lastSeenAt, record.expiresAt, key);
-          db.exec('COMMIT');
+          sql().commit!.run();
           // A fresh copy of the data: `record` shares the delta's `set` values with the caller.
           record.data = JSON.parse(data) as SessionRecord['data'];
           return record;
         } catch (err) {
-          if (db.isTransaction) db.exec('ROLLBACK');
+          if (db.isTransaction) sql().rollback!.run();
           throw err;
         }
       });
@@ -375,11 +379,11 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       // One IMMEDIATE transaction: the alive check, the delta on the current row and the move to
       // the new key happen under the write lock, so a destroy cannot slip in between.
       return run('regenerate', () => {
-        db.exec('BEGIN IMMEDIATE');
+        sql().begin!.run();
         try {
           const row = sql().get!.get(oldKey, now) as Row | undefined;
           if (!row) {
-            db.exec('ROLLBACK');
+            sql().rollback!.run();
             return null;
           }
           const record = toRecord(row);
@@ -393,10 +397,10 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
             record.expiresAt,
             oldKey,
           );
-          db.exec('COMMIT');
+          sql().commit!.run();
           return record;
         } catch (err) {
-          if (db.isTransaction) db.exec('ROLLBACK');
+          if (db.isTransaction) sql().rollback!.run();
           throw err;
         }
       });
