@@ -116,7 +116,13 @@ async function tesseraStore(kind: Contender['store']) {
       const table = 'tessera_bench_sessions';
       await pool.query(`TRUNCATE ${table}`).catch(() => undefined); // absent on the first run
       cleanups.push(() => pool.query(`TRUNCATE ${table}`).finally(() => pool.end()));
-      return postgresStore({ pool, table });
+      // BENCH_PG_SYNCHRONOUS_COMMIT=on measures the store with every write durable.
+      const sync = process.env['BENCH_PG_SYNCHRONOUS_COMMIT'];
+      return postgresStore({
+        pool,
+        table,
+        ...(sync === 'on' || sync === 'off' ? { synchronousCommit: sync } : {}),
+      });
     }
     case 'mysql': {
       const { mysqlStore } = await import('../src/stores/mysql.ts');

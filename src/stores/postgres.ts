@@ -36,6 +36,15 @@ export interface PostgresStoreOptions {
   readonly commandTimeout?: number;
   /** Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables. */
   readonly sweepInterval?: number;
+  /**
+   * Whether a data delta (`update`) and a touch wait for their WAL record to reach the disk.
+   * Default `'off'`: they commit with `synchronous_commit = off` (set for that one transaction),
+   * so a write costs one round trip and no disk flush; a crash *of the database server* can lose
+   * the last fraction of a second of such changes (at most 3 × `wal_writer_delay`, 600 ms by
+   * default), never corrupt anything, and never a create, a login or logout (regenerate), a
+   * destroy or a revocation: those always wait for the flush. `'on'`: every write waits.
+   */
+  readonly synchronousCommit?: 'off' | 'on';
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -193,7 +202,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     createTable = true,
     sweepInterval = 300_000,
     commandTimeout = 2000,
+    synchronousCommit = 'off',
   } = options ?? {};
+  if (synchronousCommit !== 'off' && synchronousCommit !== 'on') {
+    throw new SessionConfigError(
+      `postgresStore: synchronousCommit must be 'off' (data deltas and touches do not wait for the disk) or 'on'; got ${JSON.stringify(synchronousCommit)}`,
+    );
+  }
   if (!Number.isFinite(commandTimeout) || commandTimeout < 100) {
     throw new SessionConfigError(
       `postgresStore: commandTimeout must be a number of ms, at least 100; got ${commandTimeout}`,
@@ -236,6 +251,14 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
   const columns =
     'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
   const name = (what: string) => `tessera_${what}_${schema}_${table}`.slice(0, 63);
+  // synchronous_commit is read when the transaction commits, so setting it inside the statement
+  // (is_local: this transaction only) applies to the statement's own implicit transaction: still
+  // one round trip. The subquery runs before the row is written.
+  const lazy = synchronousCommit === 'off';
+  const relaxed = lazy
+    ? `FROM (SELECT set_config('synchronous_commit', 'off', true)) AS durability`
+    : '';
+  const lazyName = (what: string) => name(lazy ? `${what}_l` : what);
   const q = {
     get: {
       name: name('get'),
@@ -258,10 +281,11 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
              WHERE ${t}.expires_at <= $9`,
     },
     update: {
-      name: name('update'),
+      name: lazyName('update'),
       text: `UPDATE ${t} SET
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
+             ${relaxed}
              WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)
              RETURNING ${columns}`,
     },
@@ -277,8 +301,9 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
              RETURNING ${columns}`,
     },
     touch: {
-      name: name('touch'),
+      name: lazyName('touch'),
       text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3
+             ${relaxed}
              WHERE key = $1 AND expires_at > $4 AND $5::float8 > (extract(epoch from clock_timestamp()) * 1000)
              RETURNING ${columns}`,
     },
