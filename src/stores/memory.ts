@@ -31,6 +31,14 @@ export interface MemoryStoreOptions {
 const SWEEP_CHUNK = 5000;
 
 /** What the store keeps per session: the record as JSON text, and what eviction and sweeping need. */
+/** A live iterator over one map and the entry it stands on (see `oldest`). */
+interface Cursor {
+  it: MapIterator<[string, Entry]> | null;
+  head: readonly [string, Entry] | null;
+  /** A second live iterator, going round the map for expired entries a few at a time. */
+  scan: MapIterator<[string, Entry]> | null;
+}
+
 interface Entry {
   text: string;
   expiresAt: number;
@@ -75,6 +83,37 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   const signedIn = new Map<string, Entry>();
   const byUser = new Map<string, Set<string>>();
   const mapOf = (userId: string | null) => (userId === null ? anonymous : signedIn);
+  // The least recently used entry of each map, found by one live iterator per map rather than by
+  // iterating from the start: a Map keeps the slots of deleted entries until it rehashes, and
+  // every read deletes and re-adds an entry, so a scan from the start skipped up to the whole
+  // map's worth of empty slots at each eviction (~12 µs a create at the bound in bench/).
+  const cursors = new Map<Map<string, Entry>, Cursor>([
+    [anonymous, { it: null, head: null, scan: null }],
+    [signedIn, { it: null, head: null, scan: null }],
+  ]);
+
+  /** Forget `key` as its map's oldest entry when it leaves its place (removed or moved to the end). */
+  function leaving(map: Map<string, Entry>, key: string): void {
+    const c = cursors.get(map)!;
+    if (c.head !== null && c.head[0] === key) c.head = null;
+  }
+
+  /**
+   * The least recently used entry of `map`. Every live entry sits after the cursor: those it
+   * passed were its head and have been removed or moved to the end (where it meets them again).
+   */
+  function oldest(map: Map<string, Entry>): readonly [string, Entry] | undefined {
+    const c = cursors.get(map)!;
+    if (c.head !== null) return c.head;
+    c.it ??= map.entries();
+    const next = c.it.next();
+    if (next.done) {
+      c.it = null; // the map is empty: an exhausted iterator never sees later entries
+      return undefined;
+    }
+    c.head = next.value;
+    return c.head;
+  }
   const lookup = (key: string) => anonymous.get(key) ?? signedIn.get(key);
 
   let timer: NodeJS.Timeout | undefined;
@@ -121,6 +160,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return null;
     }
     const map = mapOf(entry.userId);
+    leaving(map, key);
     map.delete(key);
     map.set(key, entry);
     return entry;
@@ -150,7 +190,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   }
 
   function remove(key: string, entry: Entry): void {
-    mapOf(entry.userId).delete(key);
+    const map = mapOf(entry.userId);
+    leaving(map, key);
+    map.delete(key);
     if (entry.userId === null) return;
     const keys = byUser.get(entry.userId);
     if (!keys) return;
@@ -158,15 +200,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     if (keys.size === 0) byUser.delete(entry.userId);
   }
 
-  /** Entries looked at from the least recently used end for an expired one, per eviction. */
-  const PEEK = 32;
+  /** Entries looked at for an expired one per eviction, per map, continuing where the last stopped. */
+  const PEEK = 16;
 
-  /** An expired entry near the least recently used end of `map`, if any (bounded work). */
-  function expiredNear(map: Map<string, Entry>, now: number): [string, Entry] | undefined {
-    let seen = 0;
-    for (const pair of map) {
-      if (pair[1].expiresAt <= now) return pair;
-      if (++seen >= PEEK) return undefined;
+  /** An expired entry of `map` among the next PEEK of its round-robin scan, if any. */
+  function expiredNext(map: Map<string, Entry>, now: number): readonly [string, Entry] | undefined {
+    const c = cursors.get(map)!;
+    for (let seen = 0; seen < PEEK; seen++) {
+      c.scan ??= map.entries();
+      const next = c.scan.next();
+      if (next.done) {
+        c.scan = null; // round done: the next eviction starts a new one
+        return undefined;
+      }
+      if (next.value[1].expiresAt <= now) return next.value;
     }
     return undefined;
   }
@@ -176,10 +223,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       // An expired session first, then the least recently used anonymous one, then the least
       // recently used signed-in one: at most 2 × PEEK entries looked at, whatever the size.
       const victim =
-        expiredNear(signedIn, now) ??
-        expiredNear(anonymous, now) ??
-        anonymous.entries().next().value ??
-        signedIn.entries().next().value;
+        expiredNext(signedIn, now) ??
+        expiredNext(anonymous, now) ??
+        oldest(anonymous) ??
+        oldest(signedIn);
       remove(victim![0], victim![1]);
     }
   }
@@ -296,6 +343,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       anonymous.clear();
       signedIn.clear();
       byUser.clear();
+      for (const c of cursors.values()) {
+        c.it = null;
+        c.head = null;
+        c.scan = null;
+      }
     },
   };
 }
