@@ -69,6 +69,27 @@ describe('memoryStore bounds', () => {
     await store.close();
   });
 
+  it('purgeExpired of 100 000 expired sessions goes in chunks: the event loop turns meanwhile', async () => {
+    const store = memoryStore({ maxSessions: 200_000, sweepInterval: 0 });
+    const now = Date.now();
+    for (let i = 0; i < 100_000; i++) await store.create(`dead-${i}`, record(now, 10));
+    await store.create('live', record(now, 60_000));
+    let ticks = 0;
+    let settled = false;
+    const purge = store.purgeExpired(now + 20).finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await new Promise((r) => setImmediate(r));
+      if (!settled) ticks++;
+    }
+    expect(await purge).toBe(100_000);
+    expect(ticks).toBeGreaterThan(5); // one turn per chunk of 5 000 at least
+    expect(store.size).toBe(1);
+    expect(await store.get('live', now + 20)).not.toBeNull();
+    await store.close();
+  });
+
   it('sweeps expired sessions before evicting live ones', async () => {
     const store = memoryStore({ maxSessions: 2, sweepInterval: 0 });
     const now = Date.now();

@@ -120,17 +120,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   let closed = false;
   if (sweepInterval > 0) {
     const schedule = () => {
-      timer = setTimeout(() => sweep(Date.now(), schedule), sweepInterval);
+      if (closed) return;
+      timer = setTimeout(() => sweep(Date.now(), schedule, false), sweepInterval);
       timer.unref();
     };
     schedule();
   }
 
-  /** One pass over both maps, SWEEP_CHUNK entries per turn of the event loop. */
-  function sweep(now: number, done: () => void): void {
+  /**
+   * One pass over both maps, SWEEP_CHUNK entries per turn of the event loop; `done` gets the
+   * number removed (also when the store closes meanwhile). The timer's pass never keeps the
+   * process alive; an awaited `purgeExpired` does.
+   */
+  function sweep(now: number, done: (removed: number) => void, keepAlive: boolean): void {
+    let removed = 0;
     const passes = [anonymous, signedIn].map((map) => ({ map, left: map.size, it: map.entries() }));
     const step = () => {
-      if (closed) return;
+      if (closed) return done(removed);
       let budget = SWEEP_CHUNK;
       for (const pass of passes) {
         while (budget > 0 && pass.left > 0) {
@@ -142,11 +148,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
           pass.left--;
           budget--;
           const [key, entry] = next.value;
-          if (entry.expiresAt <= now) remove(key, entry);
+          if (entry.expiresAt <= now) {
+            remove(key, entry);
+            removed++;
+          }
         }
       }
-      if (passes.some((p) => p.left > 0)) setImmediate(step).unref?.();
-      else done();
+      if (passes.some((p) => p.left > 0)) {
+        const next = setImmediate(step);
+        if (!keepAlive) next.unref?.();
+      } else done(removed);
     };
     step();
   }
@@ -229,19 +240,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
         oldest(signedIn);
       remove(victim![0], victim![1]);
     }
-  }
-
-  function purge(now: number): number {
-    let removed = 0;
-    for (const map of [anonymous, signedIn]) {
-      for (const [key, entry] of map) {
-        if (entry.expiresAt <= now) {
-          remove(key, entry);
-          removed++;
-        }
-      }
-    }
-    return removed;
   }
 
   return {
@@ -333,8 +331,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       for (const key of deleted) remove(key, signedIn.get(key)!);
       return deleted;
     },
-    async purgeExpired(now) {
-      return purge(now);
+    purgeExpired(now) {
+      // The same chunked pass as the timer's: 100 000 expired sessions in one synchronous scan
+      // held the event loop ~57 ms (bench:scale).
+      return new Promise((resolve) => sweep(now, resolve, true));
     },
     async ping() {},
     async close() {
