@@ -1,5 +1,6 @@
 import type { Pool, PoolOptions } from 'mysql2/promise';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type {
   AtomicOp,
@@ -409,16 +410,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
          ON DUPLICATE KEY UPDATE data = VALUES(data), user_id = VALUES(user_id), created_at = VALUES(created_at),
            last_seen_at = VALUES(last_seen_at), expires_at = VALUES(expires_at),
            absolute_expires_at = VALUES(absolute_expires_at), meta = VALUES(meta)`,
-        [
-          key,
-          JSON.stringify(r.data),
-          r.userId,
-          r.createdAt,
-          r.lastSeenAt,
-          r.expiresAt,
-          r.absoluteExpiresAt,
-          JSON.stringify(r.meta),
-        ],
+        rowValues(key, r),
       );
     },
     async insert(key, r, now) {
@@ -426,16 +418,8 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       // duplicate key (atomic in the server: of two racing inserts exactly one lands).
       await run('insert', `DELETE FROM ${t} WHERE \`key\` = ? AND expires_at <= ?`, [key, now]);
       try {
-        await run('insert', `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-          key,
-          JSON.stringify(r.data),
-          r.userId,
-          r.createdAt,
-          r.lastSeenAt,
-          r.expiresAt,
-          r.absoluteExpiresAt,
-          JSON.stringify(r.meta),
-        ]);
+        const insert = `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+        await run('insert', insert, rowValues(key, r));
         return true;
       } catch (err) {
         if ((err as { cause?: { code?: string } }).cause?.code === 'ER_DUP_ENTRY') return false;

@@ -1,5 +1,6 @@
 import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { AtomicOp, JsonValue, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
@@ -409,32 +410,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     async create(key, r) {
       await query('create', {
         ...q.create,
-        values: [
-          key,
-          encodeData(r.data),
-          r.userId,
-          r.createdAt,
-          r.lastSeenAt,
-          r.expiresAt,
-          r.absoluteExpiresAt,
-          JSON.stringify(r.meta),
-        ],
+        values: rowValues(key, r, encodeData),
       });
     },
     async insert(key, r, now) {
       const { rowCount } = await query('insert', {
         ...q.insert,
-        values: [
-          key,
-          encodeData(r.data),
-          r.userId,
-          r.createdAt,
-          r.lastSeenAt,
-          r.expiresAt,
-          r.absoluteExpiresAt,
-          JSON.stringify(r.meta),
-          now,
-        ],
+        values: [...rowValues(key, r, encodeData), now],
       });
       return rowCount === 1;
     },

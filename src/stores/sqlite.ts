@@ -2,6 +2,7 @@ import type { StatementSync } from 'node:sqlite';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
 import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
+import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
@@ -320,32 +321,11 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       });
     },
     async create(key, r) {
-      await run('create', () =>
-        sql().insert!.run(
-          key,
-          JSON.stringify(r.data),
-          r.userId,
-          r.createdAt,
-          r.lastSeenAt,
-          r.expiresAt,
-          r.absoluteExpiresAt,
-          JSON.stringify(r.meta),
-        ),
-      );
+      await run('create', () => sql().insert!.run(...rowValues(key, r)));
     },
     async insert(key, r, now) {
       return run('insert', () => {
-        const { changes } = sql().insertIfAbsent!.run(
-          key,
-          JSON.stringify(r.data),
-          r.userId,
-          r.createdAt,
-          r.lastSeenAt,
-          r.expiresAt,
-          r.absoluteExpiresAt,
-          JSON.stringify(r.meta),
-          now,
-        );
+        const { changes } = sql().insertIfAbsent!.run(...rowValues(key, r), now);
         return Number(changes) === 1;
       });
     },
