@@ -149,6 +149,12 @@ export interface SessionStore {
    */
   update(key: string, delta: SessionDelta, now: number): Promise<SessionRecord | null>;
   /**
+   * `update` without reading the record back: the same atomic, alive-only write, resolving only
+   * whether the record was alive. Optional, for stores where returning the record costs (Redis:
+   * the whole hash over the wire); the manager's writes use it when present, `update` otherwise.
+   */
+  apply?(key: string, delta: SessionDelta, now: number): Promise<boolean>;
+  /**
    * Move a live record to a new key (login, privilege change), atomically: only while the record
    * under `oldKey` is alive at `now`, `delta` is applied to its *current* value (not to what the
    * request loaded, so a concurrent request's change is kept), the result is written under

@@ -71,8 +71,11 @@ export function serverBackend(
           insert: (key, record, now) => call('insert', () => store.insert!(key, record, now)),
         }
       : null,
-    update: async (key, delta, now) =>
-      (await call('update', () => store.update(key, delta, now))) !== null,
+    // The request path needs only "was it alive": a store that can skip sending the record back does.
+    update: store.apply
+      ? (key, delta, now) => call('update', () => store.apply!(key, delta, now))
+      : async (key, delta, now) =>
+          (await call('update', () => store.update(key, delta, now))) !== null,
     touch: async (key, expiresAt, now) =>
       (await call('touch', () => store.touch(key, expiresAt, now, now))) !== null,
     regenerate(oldKey, newKey, change, now) {

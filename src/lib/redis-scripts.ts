@@ -126,6 +126,12 @@ local function alive(key)
 end
 `;
 
+/** UPDATE without the hash sent back: 1 when written, 0 when the session is gone. */
+export const APPLY_ONLY = `${APPLY}
+if not alive(KEYS[1]) then return 0 end
+apply(KEYS[1], 4)
+return 1`;
+
 /**
  * KEYS[1] session. ARGV: now, expiresAt|'', lastSeenAt|'', then the delta (see APPLY). Returns 0
  * when the session is gone (nothing written), else the hash after the write as field/value pairs.

@@ -190,15 +190,13 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
 
   /** Fill the entry only while it is still our lease's (a write in between removed it). */
   async function fill(key: string, id: string, record: SessionRecord, now: number): Promise<void> {
+    const delta = {
+      set: { record: record as unknown as JsonValue, filled: id },
+      expiresAt: Math.min(now + ttl, record.expiresAt),
+    };
     try {
-      await cache.update(
-        key,
-        {
-          set: { record: record as unknown as JsonValue, filled: id },
-          expiresAt: Math.min(now + ttl, record.expiresAt),
-        },
-        now,
-      );
+      // Nothing is read back here: a cache that can skip sending the entry back does.
+      await (cache.apply ? cache.apply(key, delta, now) : cache.update(key, delta, now));
     } catch (err) {
       // The fill may or may not have landed, over a lease someone else may hold: have the key
       // removed before the cache is read again.

@@ -8,6 +8,7 @@ import {
 } from '../errors.ts';
 import { perNode } from '../lib/redis-cluster.ts';
 import {
+  APPLY_ONLY,
   CREATE,
   DESTROY,
   DESTROY_MANY,
@@ -63,6 +64,7 @@ const scripts = {
   create: script(CREATE),
   insert: script(INSERT),
   update: script(UPDATE),
+  applyOnly: script(APPLY_ONLY),
   touch: script(TOUCH),
   destroy: script(DESTROY),
   indexAdd: script(INDEX_ADD),
@@ -368,6 +370,13 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
         const args = [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
         const after = (await run(scripts.update, sessionKey(key), args)) as string[] | 0;
         return after === 0 ? null : toRecord(fromPairs(after));
+      });
+    },
+    async apply(key, delta, now) {
+      // The request path's write: the hash is not sent back (~12 % of a write's CPU, bench/).
+      return call('update', async () => {
+        const args = [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
+        return (await run(scripts.applyOnly, sessionKey(key), args)) === 1;
       });
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {

@@ -115,6 +115,41 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     assert.deepEqual(await store.get(key, now), record);
   });
 
+  add(
+    'apply (when offered) writes like update, only while alive, and resolves whether it was',
+    async (store, now) => {
+      if (!store.apply) return;
+      const key = newKey();
+      assert.equal(await store.apply(key, { set: { a: 1 } }, now), false);
+      assert.equal(await store.get(key, now), null, 'apply of an unknown key creates nothing');
+      await store.create(key, recordAt(now, { n: 1, list: ['x'] }));
+      const later = now + 1000;
+      assert.equal(
+        await store.apply(
+          key,
+          {
+            set: { a: 2 },
+            ops: [{ op: 'push', key: 'list', values: ['y'] }],
+            expiresAt: later + 30 * MINUTE,
+            lastSeenAt: later,
+          },
+          now,
+        ),
+        true,
+      );
+      const got = await store.get(key, now);
+      assert.deepEqual(got?.data, { n: 1, list: ['x', 'y'], a: 2 });
+      assert.equal(got?.lastSeenAt, later);
+      await store.destroy(key);
+      assert.equal(
+        await store.apply(key, { set: { a: 3 } }, now),
+        false,
+        'a destroyed record is never written back',
+      );
+      assert.equal(await store.get(key, now), null);
+    },
+  );
+
   // `insert` is optional in the contract; every store that offers it is held to these.
   add('insert writes only where no live record has the key', async (store, now) => {
     if (!store.insert) return;
