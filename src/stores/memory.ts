@@ -87,14 +87,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   // iterating from the start: a Map keeps the slots of deleted entries until it rehashes, and
   // every read deletes and re-adds an entry, so a scan from the start skipped up to the whole
   // map's worth of empty slots at each eviction (~12 µs a create at the bound in bench/).
-  const cursors = new Map<Map<string, Entry>, Cursor>([
-    [anonymous, { it: null, head: null, scan: null }],
-    [signedIn, { it: null, head: null, scan: null }],
-  ]);
+  const anonymousCursor: Cursor = { it: null, head: null, scan: null };
+  const signedInCursor: Cursor = { it: null, head: null, scan: null };
+  const cursorOf = (map: Map<string, Entry>) =>
+    map === anonymous ? anonymousCursor : signedInCursor;
 
   /** Forget `key` as its map's oldest entry when it leaves its place (removed or moved to the end). */
   function leaving(map: Map<string, Entry>, key: string): void {
-    const c = cursors.get(map)!;
+    const c = cursorOf(map);
     if (c.head !== null && c.head[0] === key) c.head = null;
   }
 
@@ -103,7 +103,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
    * passed were its head and have been removed or moved to the end (where it meets them again).
    */
   function oldest(map: Map<string, Entry>): readonly [string, Entry] | undefined {
-    const c = cursors.get(map)!;
+    const c = cursorOf(map);
     if (c.head !== null) return c.head;
     c.it ??= map.entries();
     const next = c.it.next();
@@ -216,7 +216,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
 
   /** An expired entry of `map` among the next PEEK of its round-robin scan, if any. */
   function expiredNext(map: Map<string, Entry>, now: number): readonly [string, Entry] | undefined {
-    const c = cursors.get(map)!;
+    const c = cursorOf(map);
     for (let seen = 0; seen < PEEK; seen++) {
       c.scan ??= map.entries();
       const next = c.scan.next();
@@ -343,7 +343,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       anonymous.clear();
       signedIn.clear();
       byUser.clear();
-      for (const c of cursors.values()) {
+      for (const c of [anonymousCursor, signedInCursor]) {
         c.it = null;
         c.head = null;
         c.scan = null;
