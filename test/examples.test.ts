@@ -80,6 +80,27 @@ async function startExample(
   };
 }
 
+/**
+ * `recipe` started on a Redis of its own (with `REDIS_URL`), which the test may stop and start;
+ * set up and torn down around the describe block that calls it.
+ */
+function onOwnRedis(recipe: Recipe) {
+  const own = {} as {
+    redis: Awaited<ReturnType<typeof ownRedis>>;
+    app: Awaited<ReturnType<typeof startExample>>;
+  };
+  beforeAll(async () => {
+    if (notInstalled(recipe)) return;
+    own.redis = await ownRedis();
+    own.app = await startExample(recipe, await freePort(), { REDIS_URL: own.redis.url });
+  });
+  afterAll(async () => {
+    await own.app?.stop();
+    await own.redis?.destroy();
+  });
+  return own;
+}
+
 type Home = { views: number; userId: string | null; csrf: string; flashes: { message: string }[] };
 
 /** The JSON recipes: GET / and POST /views, /login, /logout, the same contract in each. */
@@ -158,21 +179,11 @@ describe.each(recipes)('examples/$name', (recipe) => {
 
 describe.each(recipes.filter((r) => r.redis))('examples/$name, Redis down', (recipe) => {
   const missing = notInstalled(recipe);
-  let redis: Awaited<ReturnType<typeof ownRedis>>;
-  let app: Awaited<ReturnType<typeof startExample>>;
-  beforeAll(async () => {
-    if (missing) return;
-    redis = await ownRedis();
-    app = await startExample(recipe, await freePort(), { REDIS_URL: redis.url });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await redis?.destroy();
-  });
+  const own = onOwnRedis(recipe);
 
   it("answers 503 with tessera's body (not the framework's 500) while the store is down, then recovers", async (ctx) => {
     if (missing) return ctx.skip();
-    const b = new Browser(app.url);
+    const b = new Browser(own.app.url);
     const { csrf } = (await b.get('/')).json<Home>();
     const count = () =>
       b.request('/views', {
@@ -182,7 +193,7 @@ describe.each(recipes.filter((r) => r.redis))('examples/$name, Redis down', (rec
       });
     expect((await count()).json()).toEqual({ views: 1 });
 
-    await redis.stop();
+    await own.redis.stop();
     const read = await b.get('/'); // the load fails, in the controller
     expect(read.status).toBe(503);
     expect(read.json()).toMatchObject({ error: 'ERR_SESSION_STORE_UNAVAILABLE' });
@@ -190,7 +201,7 @@ describe.each(recipes.filter((r) => r.redis))('examples/$name, Redis down', (rec
     expect(guarded.status).toBe(503);
     // A new visitor: its first page needs no store (a stateless CSRF token), its login's write
     // fails after the handler ran: the commit's error, through the same filter.
-    const fresh = new Browser(app.url);
+    const fresh = new Browser(own.app.url);
     const page = await fresh.get('/');
     expect(page.status).toBe(200);
     const login = await fresh.request('/login', {
@@ -204,7 +215,7 @@ describe.each(recipes.filter((r) => r.redis))('examples/$name, Redis down', (rec
     );
     expect(login.setCookies).toEqual([]); // no cookie for a session that was not stored
 
-    await redis.start();
+    await own.redis.start();
     let back = await count();
     for (let i = 0; i < 50 && back.status === 503; i++) {
       await new Promise((r) => setTimeout(r, 100)); // ioredis reconnects on its own schedule
@@ -348,21 +359,11 @@ describe.each(formRecipes)('examples/$name', (recipe) => {
 
 describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', (recipe) => {
   const missing = notInstalled(recipe);
-  let redis: Awaited<ReturnType<typeof ownRedis>>;
-  let app: Awaited<ReturnType<typeof startExample>>;
-  beforeAll(async () => {
-    if (missing) return;
-    redis = await ownRedis();
-    app = await startExample(recipe, await freePort(), { REDIS_URL: redis.url });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await redis?.destroy();
-  });
+  const own = onOwnRedis(recipe);
 
   it("answers 503 with tessera's code (not the framework's 500) while the store is down, then recovers", async (ctx) => {
     if (missing) return ctx.skip();
-    const b = new Browser(app.url);
+    const b = new Browser(own.app.url);
     const { csrf } = readPage((await b.get('/')).body);
     const { path, fields = {} } = recipe.action('count');
     const count = () =>
@@ -371,13 +372,13 @@ describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', 
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'text/html',
-          origin: app.url,
+          origin: own.app.url,
         },
         body: new URLSearchParams({ ...fields, _csrf: csrf }).toString(),
       });
     expect((await count()).status).toBe(303);
 
-    await redis.stop();
+    await own.redis.stop();
     const read = await b.get('/'); // the load fails, in the page's loader
     expect(read.status).toBe(503);
     expect(read.body).toContain('ERR_SESSION_STORE_UNAVAILABLE');
@@ -386,7 +387,7 @@ describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', 
     expect(action.body).toContain('ERR_SESSION_STORE_UNAVAILABLE');
     // A new visitor: its first page needs no store (a stateless CSRF token), its login's write
     // fails after the action ran: the commit's error, answered by withSessions.
-    const fresh = new Browser(app.url);
+    const fresh = new Browser(own.app.url);
     const page = await fresh.get('/');
     expect(page.status).toBe(200);
     const { path: loginPath, fields: loginFields = {} } = recipe.action('login');
@@ -395,7 +396,7 @@ describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', 
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'text/html',
-        origin: app.url,
+        origin: own.app.url,
       },
       body: new URLSearchParams({
         ...loginFields,
@@ -407,7 +408,7 @@ describe.each(formRecipes.filter((r) => r.redis))('examples/$name, Redis down', 
     expect(login.body).toMatch(/ERR_SESSION_(STORE_UNAVAILABLE|OUTCOME_UNKNOWN)/);
     expect(login.setCookies).toEqual([]); // no cookie for a session that was not stored
 
-    await redis.start();
+    await own.redis.start();
     let back = await count();
     for (let i = 0; i < 50 && back.status === 503; i++) {
       await new Promise((r) => setTimeout(r, 100)); // ioredis reconnects on its own schedule
