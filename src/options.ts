@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { SessionConfigError } from './errors.ts';
 import type { SessionEvent } from './events.ts';
-import { COOKIE_DOMAIN, COOKIE_NAME, COOKIE_PATH } from './lib/cookie.ts';
+import { fail, refuseUnknown } from './lib/config-error.ts';
+import { resolveCookie } from './lib/cookie-options.ts';
 import { type Duration, parseDuration } from './lib/duration.ts';
 import { importSecrets } from './lib/token.ts';
 import type { SealedStore, SessionStore } from './store.ts';
@@ -237,10 +237,6 @@ export interface InternalOptions extends ResolvedOptions {
 
 const GENERATE = `generate one with: node -p "crypto.randomBytes(32).toString('base64url')"`;
 
-function fail(message: string): never {
-  throw new SessionConfigError(message);
-}
-
 /** Secrets printed in tessera's own docs: fine for a first run, never for a deployment. */
 const SAMPLE_SECRETS = new Set(['development-only-secret-0123456789abcdef']);
 
@@ -314,15 +310,6 @@ const MIGRATION_HINTS: Readonly<Record<string, string>> = {
   path: 'use cookie: { path }',
   sameSite: 'use cookie: { sameSite }',
 };
-const COOKIE_HINTS: Readonly<Record<string, string>> = {
-  maxAge:
-    "use idleTimeout / absoluteTimeout: the cookie's Max-Age follows the server's expiry (persistent: false for a browser-session cookie)",
-  expires: "use idleTimeout / absoluteTimeout: the cookie's Max-Age follows the server's expiry",
-  httpOnly:
-    'remove it: the session cookie is always HttpOnly (no script ever needs the token; read session data through your server)',
-  signed: 'remove it: the cookie is always signed (or sealed with cookieStore)',
-  priority: 'not supported',
-};
 const KNOWN = new Set([
   'secrets',
   'store',
@@ -338,75 +325,6 @@ const KNOWN = new Set([
   'logger',
   'debug',
 ]);
-const KNOWN_COOKIE = new Set([
-  'name',
-  'path',
-  'domain',
-  'sameSite',
-  'secure',
-  'partitioned',
-  'persistent',
-]);
-
-function refuseUnknown(
-  given: object,
-  known: ReadonlySet<string>,
-  hints: Readonly<Record<string, string>>,
-  prefix: string,
-): void {
-  for (const key of Object.keys(given)) {
-    if (known.has(key)) continue;
-    const hint = hints[key] ?? `the options are: ${[...known].join(', ')}`;
-    fail(`unknown option ${prefix}${key}: ${hint}`);
-  }
-}
-
-function resolveCookie(cookie: CookieOptions = {}): ResolvedCookie {
-  if (typeof cookie !== 'object' || cookie === null)
-    fail('cookie must be an object of cookie settings');
-  refuseUnknown(cookie, KNOWN_COOKIE, COOKIE_HINTS, 'cookie.');
-  const d = defaults.cookie;
-  const resolved: ResolvedCookie = {
-    name: cookie.name ?? d.name,
-    path: cookie.path ?? d.path,
-    domain: cookie.domain,
-    sameSite: cookie.sameSite ?? d.sameSite,
-    secure: cookie.secure ?? d.secure,
-    partitioned: cookie.partitioned ?? d.partitioned,
-    persistent: cookie.persistent ?? d.persistent,
-  };
-  const { name, path, domain, sameSite, secure, partitioned } = resolved;
-  if (!COOKIE_NAME.test(name))
-    fail(
-      `cookie.name ${JSON.stringify(name)} is not a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~)`,
-    );
-  if (!COOKIE_PATH.test(path))
-    fail(
-      `cookie.path must start with "/" and contain no ";" or control characters; got ${JSON.stringify(path)}`,
-    );
-  if (domain !== undefined && !COOKIE_DOMAIN.test(domain))
-    fail(`cookie.domain ${JSON.stringify(domain)} is not a valid domain`);
-  if (!['lax', 'strict', 'none'].includes(sameSite))
-    fail(`cookie.sameSite must be 'lax', 'strict' or 'none'; got ${JSON.stringify(sameSite)}`);
-  if (secure !== true && secure !== false && secure !== 'auto')
-    fail(`cookie.secure must be true, false or 'auto'`);
-  // RFC 6265bis 4.1.3: the prefixes are promises the browser enforces; a violating cookie is
-  // dropped. Browsers match them case-insensitively (RFC 6265bis 5.6 step 21), so must we.
-  const lower = name.toLowerCase();
-  if (lower.startsWith('__host-') && (secure !== true || path !== '/' || domain !== undefined)) {
-    fail(
-      `cookie.name starts with __Host-, which requires secure: true, path: '/' and no domain (RFC 6265bis 4.1.3.2)`,
-    );
-  }
-  if (lower.startsWith('__secure-') && secure !== true) {
-    fail(`cookie.name starts with __Secure-, which requires secure: true (RFC 6265bis 4.1.3.1)`);
-  }
-  // Browsers reject SameSite=None and Partitioned cookies that are not Secure.
-  if (sameSite === 'none' && secure === false)
-    fail(`cookie.sameSite 'none' requires secure: true (or 'auto' over HTTPS)`);
-  if (partitioned && secure === false) fail(`cookie.partitioned requires secure: true`);
-  return Object.freeze(resolved);
-}
 
 const KNOWN_TOKEN = new Set(['header', 'responseHeader', 'cookie']);
 const TOKEN_HINTS: Readonly<Record<string, string>> = {
@@ -539,7 +457,7 @@ export function resolveOptions(options: SessionsOptions): InternalOptions {
     fail('now must be a function returning epoch milliseconds');
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
     fail('onEvent must be a function');
-  const cookie = resolveCookie(options.cookie);
+  const cookie = resolveCookie(options.cookie, defaults.cookie);
   const token = resolveToken(options.token);
   const view: ResolvedOptions = Object.freeze({
     cookie,
