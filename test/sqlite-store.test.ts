@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -226,6 +226,71 @@ describe('sqliteStore', () => {
     expect(items).toHaveLength(150);
     await store.close();
   }, 60_000);
+
+  it('signing out a user of 3 000 sessions goes in batches: the event loop turns, the kept one stays', async () => {
+    const path = join(dir, 'revoke-batches.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    const bulk = new DatabaseSync(path);
+    const insert = bulk.prepare(
+      `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+       VALUES (?, '{"a":1}', ?, ?, ?, ?, ?, '{}')`,
+    );
+    bulk.exec('BEGIN');
+    for (let i = 0; i < 3000; i++)
+      insert.run(`s-${i}`, 'many', now, now, now + 60_000, now + 600_000);
+    insert.run('other-user', 'someone-else', now, now, now + 60_000, now + 600_000);
+    bulk.exec('COMMIT');
+    bulk.close();
+    // Only the listed keys: 600 of them, the kept one among them.
+    const listed = Array.from({ length: 600 }, (_, i) => `s-${i}`);
+    expect((await store.destroyByUser('many', { keys: listed, except: 's-7' })).sort()).toEqual(
+      listed.filter((k) => k !== 's-7').sort(),
+    );
+    let ticks = 0;
+    let settled = false;
+    const revoke = store.destroyByUser('many', { except: 's-7' }).finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await new Promise((r) => setImmediate(r));
+      if (!settled) ticks++;
+    }
+    const deleted = await revoke;
+    expect(deleted).toHaveLength(2400);
+    expect(new Set(deleted).size).toBe(2400);
+    expect(ticks).toBeGreaterThan(5); // 2 400 rows are ten batches: the loop turned between them
+    expect((await store.listByUser('many', now)).map((s) => s.key)).toEqual(['s-7']);
+    expect(await store.get('other-user', now)).not.toBeNull();
+    await store.close();
+  });
+
+  it("checkpoints run on a thread: the connection's own are off, the file takes the log, close gives them back", async () => {
+    const path = join(dir, 'checkpoint-thread.db');
+    const database = new DatabaseSync(path);
+    const store = sqliteStore({ database, sweepInterval: 0 });
+    const setting = () =>
+      (database.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
+        .wal_autocheckpoint;
+    expect(setting()).toBe(0);
+    const before = statSync(path).size;
+    const now = Date.now();
+    for (let i = 0; i < 2000; i++) {
+      await store.create(`k-${i}`, record(now, { note: 'x'.repeat(200) }));
+    }
+    // Nothing in this process checkpoints any more: the file grows only if the thread copies the log in.
+    const deadline = Date.now() + 10_000;
+    while (statSync(path).size <= before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(statSync(path).size).toBeGreaterThan(before);
+    await store.close();
+    expect(setting()).toBe(1000);
+    expect(database.prepare('SELECT count(*) AS n FROM tessera_sessions').get()).toEqual({
+      n: 2000,
+    });
+    database.close();
+  });
 
   it('two processes sharing one file keep every push', async () => {
     const path = join(dir, 'shared.db');
