@@ -39,7 +39,7 @@ export interface SqliteStoreOptions {
   readonly busyTimeout?: number;
   /**
    * Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables.
-   * It deletes in batches of 500 rows (a few ms each), pausing 4 ms with the write lock released
+   * It deletes in batches of 200 rows (about 10 ms each), pausing 4 ms with the write lock released
    * between batches, so other processes sharing the file keep writing meanwhile.
    */
   readonly sweepInterval?: number;
