@@ -309,9 +309,12 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
              RETURNING ${columns}`,
     },
     destroy: { name: name('destroy'), text: `DELETE FROM ${t} WHERE key = $1` },
+    // `expires_at + 0`: the test stays off the expiry index. A user has a handful of sessions,
+    // but before the table's first ANALYZE the planner guessed thousands per user and ANDed in a
+    // scan of the whole expiry index (15 ms a call at 200 000 sessions, instead of 0.1 ms).
     byUser: {
       name: name('by_user'),
-      text: `SELECT ${columns} FROM ${t} WHERE user_id = $1 AND expires_at > $2`,
+      text: `SELECT ${columns} FROM ${t} WHERE user_id = $1 AND expires_at + 0 > $2`,
     },
     destroyByUser: {
       name: name('destroy_user'),
@@ -323,7 +326,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     destroySurplus: {
       name: name('destroy_surplus'),
       text: `DELETE FROM ${t} WHERE user_id = $1 AND key IN (SELECT key FROM ${t}
-               WHERE user_id = $1 AND expires_at > $2 AND ($3::text IS NULL OR key <> $3)
+               WHERE user_id = $1 AND expires_at + 0 > $2 AND ($3::text IS NULL OR key <> $3)
                ORDER BY last_seen_at DESC, key OFFSET $4) RETURNING key`,
     },
     purge: { name: name('purge'), text: `DELETE FROM ${t} WHERE expires_at <= $1` },
