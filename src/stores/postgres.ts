@@ -1,5 +1,6 @@
 import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { postgresStatements } from '../lib/postgres-statements.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { AtomicOp, JsonValue, SessionRecord, SessionStore, StoredSession } from '../store.ts';
@@ -248,89 +249,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       return pool;
     }));
 
-  const t = `"${schema}"."${table}"`;
-  const columns =
-    'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
-  const name = (what: string) => `tessera_${what}_${schema}_${table}`.slice(0, 63);
-  // synchronous_commit is read when the transaction commits, so setting it inside the statement
-  // (is_local: this transaction only) applies to the statement's own implicit transaction: still
-  // one round trip. The subquery runs before the row is written.
-  const lazy = synchronousCommit === 'off';
-  const relaxed = lazy
-    ? `FROM (SELECT set_config('synchronous_commit', 'off', true)) AS durability`
-    : '';
-  const lazyName = (what: string) => name(lazy ? `${what}_l` : what);
-  const q = {
-    get: {
-      name: name('get'),
-      text: `SELECT ${columns} FROM ${t} WHERE key = $1 AND expires_at > $2`,
-    },
-    create: {
-      name: name('create'),
-      text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
-               last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
-               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
-    },
-    // Insert unless a live row has the key (an expired one is replaced): one atomic statement.
-    insert: {
-      name: name('insert'),
-      text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
-               last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
-               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta
-             WHERE ${t}.expires_at <= $9`,
-    },
-    update: {
-      name: lazyName('update'),
-      text: `UPDATE ${t} SET
-               data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
-               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
-             ${relaxed}
-             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING ${columns}`,
-    },
-    // One statement: the row lock, the alive check, the delta on the current value and the move
-    // to the new key (a primary-key update) are one atomic step.
-    regenerate: {
-      name: name('regenerate'),
-      text: `UPDATE ${t} SET key = $8,
-               data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
-               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
-               user_id = $9
-             WHERE key = $1 AND expires_at > $7 AND $10::float8 > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING ${columns}`,
-    },
-    touch: {
-      name: lazyName('touch'),
-      text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3
-             ${relaxed}
-             WHERE key = $1 AND expires_at > $4 AND $5::float8 > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING ${columns}`,
-    },
-    destroy: { name: name('destroy'), text: `DELETE FROM ${t} WHERE key = $1` },
-    // `expires_at + 0`: the test stays off the expiry index. A user has a handful of sessions,
-    // but before the table's first ANALYZE the planner guessed thousands per user and ANDed in a
-    // scan of the whole expiry index (15 ms a call at 200 000 sessions, instead of 0.1 ms).
-    byUser: {
-      name: name('by_user'),
-      text: `SELECT ${columns} FROM ${t} WHERE user_id = $1 AND expires_at + 0 > $2`,
-    },
-    destroyByUser: {
-      name: name('destroy_user'),
-      text: `DELETE FROM ${t} WHERE user_id = $1 AND ($2::text IS NULL OR key <> $2)
-               AND ($3::text[] IS NULL OR key = ANY($3)) RETURNING key`,
-    },
-    // Only keys are read (through the user index), never a record; `user_id` is checked again on
-    // the row deleted, so a session moved to another user meanwhile is left alone.
-    destroySurplus: {
-      name: name('destroy_surplus'),
-      text: `DELETE FROM ${t} WHERE user_id = $1 AND key IN (SELECT key FROM ${t}
-               WHERE user_id = $1 AND expires_at + 0 > $2 AND ($3::text IS NULL OR key <> $3)
-               ORDER BY last_seen_at DESC, key OFFSET $4) RETURNING key`,
-    },
-    purge: { name: name('purge'), text: `DELETE FROM ${t} WHERE expires_at <= $1` },
-  };
+  const q = postgresStatements(schema, table, synchronousCommit);
 
   let ready: Promise<void> | null = null;
   async function setUp(pool: Pool): Promise<void> {
