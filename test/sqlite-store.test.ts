@@ -227,6 +227,57 @@ describe('sqliteStore', () => {
     await store.close();
   }, 60_000);
 
+  it("a purge runs on the store's thread: none of its deletes on this connection, and this process's writes keep landing", async () => {
+    const path = join(dir, 'purge-thread.db');
+    const database = new DatabaseSync(path);
+    const store = sqliteStore({ database, sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('live', record(now, { items: [] }, 3_600_000));
+    const bulk = new DatabaseSync(path);
+    const insert = bulk.prepare(
+      `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+       VALUES (?, '{"a":1}', NULL, ?, ?, ?, ?, '{}')`,
+    );
+    bulk.exec('BEGIN');
+    for (let i = 0; i < 50_000; i++) insert.run(`dead-${i}`, now - 10, now - 10, now - 5, now);
+    bulk.exec('COMMIT');
+    bulk.close();
+    // total_changes() counts the rows this connection itself changed.
+    const changes = () =>
+      (database.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    const before = changes();
+    let settled = false;
+    const purge = store.purgeExpired(now).finally(() => {
+      settled = true;
+    });
+    // This process's own writes meanwhile: each waits (on a timer) for the thread's batch.
+    let writes = 0;
+    while (!settled || writes < 20) {
+      await store.update('live', { ops: [{ op: 'push', key: 'items', values: [writes] }] }, now);
+      writes++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await purge).toBe(50_000);
+    expect(changes() - before).toBe(writes); // one row per update, none of the 50 000 deletes
+    expect((await store.get('live', now))?.data['items']).toHaveLength(writes);
+    expect(database.prepare('SELECT count(*) AS n FROM tessera_sessions').get()).toEqual({ n: 1 });
+    await store.close();
+    database.close();
+  }, 60_000);
+
+  it('a purge of a database with no file (:memory:) runs on the connection itself', async () => {
+    const database = new DatabaseSync(':memory:');
+    const store = sqliteStore({ database, sweepInterval: 0 });
+    const now = Date.now();
+    for (let i = 0; i < 500; i++)
+      await store.create(`k${i}`, record(now, {}, i % 2 ? 1000 : 60_000));
+    expect(await store.purgeExpired(now + 2000)).toBe(250);
+    expect(database.prepare('SELECT count(*) AS n FROM tessera_sessions').get()).toEqual({
+      n: 250,
+    });
+    await store.close();
+  });
+
   it('signing out a user of 3 000 sessions goes in batches: the event loop turns, the kept one stays', async () => {
     const path = join(dir, 'revoke-batches.db');
     const store = sqliteStore({ path, sweepInterval: 0 });

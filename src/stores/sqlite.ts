@@ -6,7 +6,7 @@ import { rowValues } from '../lib/row.ts';
 import { PURGE_BATCH, sqliteStatements, USER_BATCH } from '../lib/sqlite-statements.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
-import { type Checkpointer, startCheckpointer } from './sqlite-checkpoint.ts';
+import { type Checkpointer, startCheckpointer, ThreadPurgeError } from './sqlite-checkpoint.ts';
 
 // Loaded after a version check (not a static import) so Node 20 gets one clear line instead of
 // "No such built-in module: node:sqlite".
@@ -267,9 +267,21 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     }
   }
 
-  /** Delete expired rows a batch at a time, yielding between batches. */
+  /**
+   * Delete expired rows a batch at a time: on the store's thread when there is one (the event
+   * loop does none of it), else here, yielding between batches. What the thread could not finish
+   * (it stopped, a statement failed) is done here, where a failure gets the store's handling.
+   */
   async function purge(now: number): Promise<number> {
     let removed = 0;
+    if (checkpointer) {
+      try {
+        return await checkpointer.purge(table, now, PURGE_BATCH);
+      } catch (err) {
+        removed = err instanceof ThreadPurgeError ? err.removed : 0;
+        if (closed) return removed;
+      }
+    }
     for (;;) {
       const n = await run('purgeExpired', () => Number(sql().purge!.run(now).changes));
       removed += n;
