@@ -21,6 +21,19 @@ const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): Se
   meta: {},
 });
 
+/** `n` rows expired at `now`, written by a connection of their own in one transaction. */
+function insertExpired(path: string, n: number, now: number): void {
+  const bulk = new DatabaseSync(path);
+  const insert = bulk.prepare(
+    `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+     VALUES (?, '{"a":1}', NULL, ?, ?, ?, ?, '{}')`,
+  );
+  bulk.exec('BEGIN');
+  for (let i = 0; i < n; i++) insert.run(`dead-${i}`, now - 10, now - 10, now - 5, now);
+  bulk.exec('COMMIT');
+  bulk.close();
+}
+
 describe('sqliteStore conformance (file)', () => {
   let n = 0;
   for (const c of storeConformance({
@@ -177,15 +190,7 @@ describe('sqliteStore', () => {
     const store = sqliteStore({ path, sweepInterval: 0 });
     const now = Date.now();
     await store.create('live', record(now, { items: [] }, 3_600_000));
-    const bulk = new DatabaseSync(path);
-    const insert = bulk.prepare(
-      `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
-       VALUES (?, '{"a":1}', NULL, ?, ?, ?, ?, '{}')`,
-    );
-    bulk.exec('BEGIN');
-    for (let i = 0; i < 100_000; i++) insert.run(`dead-${i}`, now - 10, now - 10, now - 5, now);
-    bulk.exec('COMMIT');
-    bulk.close();
+    insertExpired(path, 100_000, now);
     // Another process writes the live session throughout, each write timed; it must never fail.
     const script = `
       const { sqliteStore } = await import(${JSON.stringify(new URL('../src/stores/sqlite.ts', import.meta.url).href)});
@@ -233,15 +238,7 @@ describe('sqliteStore', () => {
     const store = sqliteStore({ database, sweepInterval: 0 });
     const now = Date.now();
     await store.create('live', record(now, { items: [] }, 3_600_000));
-    const bulk = new DatabaseSync(path);
-    const insert = bulk.prepare(
-      `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
-       VALUES (?, '{"a":1}', NULL, ?, ?, ?, ?, '{}')`,
-    );
-    bulk.exec('BEGIN');
-    for (let i = 0; i < 50_000; i++) insert.run(`dead-${i}`, now - 10, now - 10, now - 5, now);
-    bulk.exec('COMMIT');
-    bulk.close();
+    insertExpired(path, 50_000, now);
     // total_changes() counts the rows this connection itself changed.
     const changes = () =>
       (database.prepare('SELECT total_changes() AS n').get() as { n: number }).n;

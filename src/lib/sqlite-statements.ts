@@ -8,6 +8,13 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 /** Rows one purge statement deletes: a few ms of write lock each. */
 export const PURGE_BATCH = 200;
 /**
+ * One purge batch: up to PURGE_BATCH rows expired at `?`. Also run by the store's thread on its
+ * own connection (src/stores/sqlite-checkpoint.ts).
+ */
+export function purgeSql(table: string): string {
+  return `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE expires_at <= ? LIMIT ${PURGE_BATCH})`;
+}
+/**
  * A user's sessions one revocation statement deletes: about 5 ms each (a user's sessions are
  * spread over the table, a page written per row), against 0.6 s for 10 000 in one statement.
  */
@@ -54,9 +61,7 @@ export function sqliteStatements(db: DatabaseSync, table: string): Record<string
       `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE user_id = ? AND expires_at > ? AND key IS NOT ?
            ORDER BY last_seen_at DESC, key LIMIT -1 OFFSET ?) RETURNING key`,
     ),
-    purge: db.prepare(
-      `DELETE FROM "${table}" WHERE key IN (SELECT key FROM "${table}" WHERE expires_at <= ? LIMIT ${PURGE_BATCH})`,
-    ),
+    purge: db.prepare(purgeSql(table)),
     ping: db.prepare('SELECT 1 AS ok'),
     // Prepared once: `db.exec` parses its SQL on every call (~2 µs of a 23 µs update).
     begin: db.prepare('BEGIN IMMEDIATE'),

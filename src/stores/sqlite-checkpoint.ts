@@ -35,15 +35,11 @@ const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const timer = setInterval(() => { try { checkpoint.get(); } catch {} }, workerData.interval);
 const purges = new Map();
 let stopping = false;
-async function purge({ id, table, now, batch }) {
+async function purge({ id, sql, now, batch }) {
   let removed = 0;
   try {
-    let statement = purges.get(table);
-    if (!statement) {
-      statement = db.prepare('DELETE FROM "' + table + '" WHERE key IN (SELECT key FROM "' + table +
-        '" WHERE expires_at <= ? LIMIT ' + batch + ')');
-      purges.set(table, statement);
-    }
+    let statement = purges.get(sql);
+    if (!statement) purges.set(sql, (statement = db.prepare(sql)));
     for (;;) {
       const started = performance.now();
       const n = Number(statement.run(now).changes);
@@ -79,11 +75,11 @@ interface PurgeAnswer {
  */
 export interface Checkpointer {
   /**
-   * Delete `table`'s rows expired at `now`, `batch` per statement, on the thread. Resolves the
-   * rows deleted; rejects when the thread is gone or a statement failed (the error says how many
+   * Run the purge statement `sql` (up to `batch` rows expired at `now`) on the thread until a
+   * batch deletes fewer than `batch`. Resolves the rows deleted; rejects when the thread is gone or a statement failed (the error says how many
    * were deleted before), so the caller can purge the rest itself.
    */
-  purge(table: string, now: number, batch: number): Promise<number>;
+  purge(sql: string, now: number, batch: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +100,7 @@ export function startCheckpointer(path: string, onFail: () => void): Checkpointe
   const worker = new Worker(SOURCE, {
     eval: true,
     workerData: { path, interval: CHECKPOINT_INTERVAL, lockWait: PURGE_LOCK_WAIT },
-    // A small thread: it holds one connection, a timer and a prepared statement per table.
+    // A small thread: it holds one connection, a timer and the purge statement.
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     // Node 22 warns that node:sqlite is experimental once per thread: the process has said so.
     stderr: true,
@@ -133,7 +129,7 @@ export function startCheckpointer(path: string, onFail: () => void): Checkpointe
     else waiting.reject(new ThreadPurgeError(answer.error, answer.removed));
   });
   return {
-    purge(table, now, batch) {
+    purge(sql, now, batch) {
       if (gone || stopping)
         return Promise.reject(new ThreadPurgeError('the SQLite thread is not running', 0));
       const id = nextId++;
@@ -141,7 +137,7 @@ export function startCheckpointer(path: string, onFail: () => void): Checkpointe
         pending.set(id, { resolve, reject });
         // A purge in flight holds the thread's work, not the process: ref'd while one runs.
         worker.ref();
-        worker.postMessage({ id, table, now, batch });
+        worker.postMessage({ id, sql, now, batch });
       }).finally(() => {
         if (pending.size === 0) worker.unref();
       });

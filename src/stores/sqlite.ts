@@ -3,7 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
-import { PURGE_BATCH, sqliteStatements, USER_BATCH } from '../lib/sqlite-statements.ts';
+import { PURGE_BATCH, purgeSql, sqliteStatements, USER_BATCH } from '../lib/sqlite-statements.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 import { type Checkpointer, startCheckpointer, ThreadPurgeError } from './sqlite-checkpoint.ts';
@@ -276,7 +276,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     let removed = 0;
     if (checkpointer) {
       try {
-        return await checkpointer.purge(table, now, PURGE_BATCH);
+        return await checkpointer.purge(purgeSql(table), now, PURGE_BATCH);
       } catch (err) {
         removed = err instanceof ThreadPurgeError ? err.removed : 0;
         if (closed) return removed;
