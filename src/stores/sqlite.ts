@@ -40,8 +40,9 @@ export interface SqliteStoreOptions {
   readonly busyTimeout?: number;
   /**
    * Background purge of expired rows, in ms (± 10 % jitter, `unref`'d). Default 300 000; 0 disables.
-   * It deletes in batches of 200 rows (about 10 ms each), pausing 4 ms with the write lock released
-   * between batches, so other processes sharing the file keep writing meanwhile.
+   * It runs on the store's worker thread (not the event loop) in batches of 200 rows, pausing as
+   * long as each batch took with the write lock released, so writers (this process's and others
+   * sharing the file) keep writing meanwhile.
    */
   readonly sweepInterval?: number;
 }
