@@ -90,6 +90,90 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     });
   });
 
+  it('a long data value is kept in ≤ 64-byte pieces through create and every delta, so the hash stays a listpack; a whole value written before still reads and changes', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Date.now();
+    const key = `${prefix}s:{long-key}`;
+    const fields = async () => await client.hgetall(key);
+    const expectCompact = async () => {
+      expect(await client.object('ENCODING', key)).toBe('listpack');
+      for (const [f, v] of Object.entries(await fields())) {
+        expect(Buffer.byteLength(f)).toBeLessThanOrEqual(64);
+        expect(Buffer.byteLength(v)).toBeLessThanOrEqual(64);
+      }
+    };
+    // The issue's session: its 65-byte user object alone made the hash a hashtable.
+    const user = { id: 'u-1042', name: 'Ada Lovelace', roles: ['reader', 'editor'] };
+    expect(Buffer.byteLength(JSON.stringify(user))).toBeGreaterThan(64);
+    const ua =
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+    await store.create('long-key', {
+      ...record(now, { user, cart: ['sku-1042', 'sku-77'], lang: 'en' }, 'u-long'),
+      meta: { userAgent: ua, ip: '203.0.113.7' },
+    });
+    await expectCompact();
+    expect((await store.get('long-key', now))?.data['user']).toEqual(user);
+
+    // Multi-byte characters across the 64-byte marks, written by the scripts: set, push, pull.
+    const note = `${'é日🍰'.repeat(20)}!`;
+    const tags = Array.from({ length: 12 }, (_, i) => `tag-${i}-ünï`);
+    await store.update(
+      'long-key',
+      { set: { note }, ops: [{ op: 'push', key: 'tags', values: tags.slice(0, 6) }] },
+      now,
+    );
+    await store.update(
+      'long-key',
+      { ops: [{ op: 'push', key: 'tags', values: tags.slice(6) }] },
+      now,
+    );
+    await expectCompact();
+    let got = await store.get('long-key', now);
+    expect(got?.data['note']).toBe(note);
+    expect(got?.data['tags']).toEqual(tags);
+    let hashOf = await fields();
+    const pieces = (k: string) =>
+      Object.keys(hashOf).filter((f) => f.startsWith(`p:`) && f.endsWith(`:${k}`));
+    expect(pieces('tags').length).toBeGreaterThan(1); // p:1:tags, p:2:tags
+    // Shrinking drops the pieces past the new end; unset drops them all.
+    await store.update(
+      'long-key',
+      { ops: [{ op: 'pull', key: 'tags', values: tags.slice(1) }] },
+      now,
+    );
+    hashOf = await fields();
+    expect(pieces('tags')).toEqual([]);
+    expect((await store.get('long-key', now))?.data['tags']).toEqual([tags[0]]);
+    await store.update('long-key', { unset: ['note'] }, now);
+    hashOf = await fields();
+    expect(pieces('note')).toEqual([]);
+    expect(Object.keys(hashOf)).not.toContain('d:note');
+    // A regenerate (one script here, a copy of the fields on a Cluster) keeps the pieces whole.
+    const moved = await store.regenerate(
+      'long-key',
+      'long-key-2',
+      { delta: {}, userId: 'u-long' },
+      now,
+    );
+    expect(moved?.data).toEqual({
+      user,
+      cart: ['sku-1042', 'sku-77'],
+      lang: 'en',
+      tags: [tags[0]],
+    });
+
+    // A hash from before the pieces: one long value whole under d:<key>.
+    const old = `${prefix}s:{long-old}`;
+    await client.hset(old, 'm:c', now, 'm:l', now, 'm:e', now + 60_000, 'm:a', now + 600_000);
+    await client.hset(old, 'd:list', JSON.stringify(tags), 'd:user', JSON.stringify(user));
+    await client.pexpireat(old, now + 60_000);
+    expect((await store.get('long-old', now))?.data).toEqual({ list: tags, user });
+    await store.update('long-old', { ops: [{ op: 'push', key: 'list', values: ['more'] }] }, now);
+    got = await store.get('long-old', now);
+    expect(got?.data).toEqual({ list: [...tags, 'more'], user });
+    expect(Buffer.byteLength((await client.hget(old, 'd:list'))!)).toBeLessThanOrEqual(64);
+  });
+
   it('the per-user index drops dead sessions and expires with its longest-lived member', async () => {
     const store = redisStore({ client, prefix });
     const now = Date.now();

@@ -1,12 +1,15 @@
 /**
  * The Redis store's record encoding: a session as one hash (`m:*` fields for the record's own
- * fields, `d:<key>` per data key) and a delta as the scripts' arguments (CREATE and APPLY in
- * src/lib/redis-scripts.ts).
+ * fields, `d:<key>` per data key, with `p:<i>:<key>` pieces for a long value) and a delta as the
+ * scripts' arguments (CREATE and APPLY in src/lib/redis-scripts.ts).
  * @internal
  */
 import type { SessionDelta, SessionRecord } from '../store.ts';
 
-/** Field names inside a session's hash: `d:<key>` for data, `m:*` for the record's own fields. */
+/**
+ * Field names inside a session's hash: `d:<key>` for data (and `p:<i>:<key>` for the rest of a
+ * long value), `m:*` for the record's own fields.
+ */
 const DATA = 'd:';
 
 /** HGETALL's answer inside a script: a flat field/value list. */
@@ -29,7 +32,11 @@ const LISTPACK_VALUE = 64;
  * compact. Only the record's metadata is stored this way: it is written once, at create, and no
  * script reads it; data values stay one field each, for the scripts' per-key deltas.
  */
-function pieced(name: string, text: string): string[] {
+function pieced(
+  name: string,
+  text: string,
+  continuation: (i: number) => string = (i) => `${name}${i}`,
+): string[] {
   const out: string[] = [];
   let piece = '';
   let bytes = 0;
@@ -37,24 +44,36 @@ function pieced(name: string, text: string): string[] {
     const cp = ch.codePointAt(0)!;
     const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     if (bytes + n > LISTPACK_VALUE) {
-      out.push(out.length === 0 ? name : `${name}${out.length / 2}`, piece);
+      out.push(out.length === 0 ? name : continuation(out.length / 2), piece);
       piece = '';
       bytes = 0;
     }
     piece += ch;
     bytes += n;
   }
-  out.push(out.length === 0 ? name : `${name}${out.length / 2}`, piece);
+  out.push(out.length === 0 ? name : continuation(out.length / 2), piece);
   return out;
 }
 
 /** The text `pieced` wrote under `name`, or undefined. */
-function unpieced(hash: Record<string, string>, name: string): string | undefined {
+function unpieced(
+  hash: Record<string, string>,
+  name: string,
+  continuation: (i: number) => string = (i) => `${name}${i}`,
+): string | undefined {
   let text = hash[name];
   if (text === undefined) return undefined;
-  for (let i = 1; hash[`${name}${i}`] !== undefined; i++) text += hash[`${name}${i}`];
+  for (let i = 1; hash[continuation(i)] !== undefined; i++) text += hash[continuation(i)];
   return text;
 }
+
+/**
+ * The field of a data value's `i`-th continuation piece (`p:<i>:<key>`): a value's JSON text
+ * longer than LISTPACK_VALUE bytes is kept as `d:<key>` and these, so that one long value (a
+ * 65-byte user object) does not turn the whole hash into a `hashtable`. The scripts write and
+ * read them the same way (DATA_PIECES in src/lib/redis-scripts.ts).
+ */
+const piece = (key: string) => (i: number) => `p:${i}:${key}`;
 
 /** A record as the hash's field/value list (see CREATE in src/lib/redis-scripts.ts). */
 export function recordFields(r: SessionRecord): string[] {
@@ -72,7 +91,8 @@ export function recordFields(r: SessionRecord): string[] {
   if (ip !== undefined) fields.push(...pieced('m:ip', ip));
   if (Object.keys(rest).length > 0) fields.push('m:meta', JSON.stringify(rest));
   if (r.userId !== null) fields.push('m:u', r.userId);
-  for (const k of Object.keys(r.data)) fields.push(DATA + k, JSON.stringify(r.data[k]));
+  for (const k of Object.keys(r.data))
+    fields.push(...pieced(DATA + k, JSON.stringify(r.data[k]), piece(k)));
   return fields;
 }
 
@@ -95,7 +115,9 @@ export function deltaArgs(delta: SessionDelta): (string | number)[] {
 export function toRecord(hash: Record<string, string>): SessionRecord {
   const data: SessionRecord['data'] = {};
   for (const field of Object.keys(hash)) {
-    if (field.startsWith(DATA)) data[field.slice(DATA.length)] = JSON.parse(hash[field]!);
+    if (!field.startsWith(DATA)) continue;
+    const key = field.slice(DATA.length);
+    data[key] = JSON.parse(unpieced(hash, field, piece(key))!);
   }
   return {
     data,

@@ -80,29 +80,74 @@ return previous`;
  * Apply a delta to the hash `key`, reading ARGV from index `i`: nSet, (field, json)*, nUnset,
  * field*, nOps, (op, field, arg)*; then ARGV[2] expiresAt|'' and ARGV[3] lastSeenAt|''.
  */
-const APPLY = `${SPLIT}
+/**
+ * A data value's JSON text is kept in pieces of at most 64 bytes (`hash-max-listpack-value`), cut
+ * between UTF-8 characters: `d:<key>` holds the first, `p:<i>:<key>` the rest, so that one long
+ * value does not turn the whole hash into a `hashtable` (about twice the memory). Every piece but
+ * the last is 61 bytes or more, so a shorter first piece has no others. `recordFields` in
+ * src/lib/redis-records.ts writes a record the same way; a value written whole by an earlier
+ * release reads as it is and is cut at its next write.
+ */
+const DATA_PIECES = `
+local function rest(field, i) return 'p:' .. i .. ':' .. string.sub(field, 3) end
+local function getv(key, field)
+  local v = redis.call('HGET', key, field)
+  if not v or #v < 61 then return v end
+  local parts, i = {v}, 1
+  while true do
+    local p = redis.call('HGET', key, rest(field, i))
+    if not p then break end
+    parts[#parts + 1] = p
+    i = i + 1
+  end
+  return table.concat(parts)
+end
+local function cut(key, field, i)
+  while redis.call('HDEL', key, rest(field, i)) == 1 do i = i + 1 end
+end
+local function setv(key, field, value)
+  local len, pos, i = #value, 1, 0
+  repeat
+    local stop = math.min(pos + 63, len)
+    while stop < len and stop > pos do
+      local b = string.byte(value, stop + 1)
+      if b < 128 or b > 191 then break end
+      stop = stop - 1
+    end
+    redis.call('HSET', key, i == 0 and field or rest(field, i), string.sub(value, pos, stop))
+    pos, i = stop + 1, i + 1
+  until pos > len
+  cut(key, field, i)
+end
+local function delv(key, field)
+  redis.call('HDEL', key, field)
+  cut(key, field, 1)
+end
+`;
+
+const APPLY = `${SPLIT}${DATA_PIECES}
 local function apply(key, i)
   local n = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, n do redis.call('HSET', key, ARGV[i], ARGV[i + 1]); i = i + 2 end
+  for _ = 1, n do setv(key, ARGV[i], ARGV[i + 1]); i = i + 2 end
   n = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, n do redis.call('HDEL', key, ARGV[i]); i = i + 1 end
+  for _ = 1, n do delv(key, ARGV[i]); i = i + 1 end
   n = tonumber(ARGV[i]); i = i + 1
   for _ = 1, n do
     local op, field, arg = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     i = i + 3
-    local cur = redis.call('HGET', key, field)
+    local cur = getv(key, field)
     if op == 'push' then
       if cur and string.byte(cur, 1) == 91 then
         if cur == '[]' then cur = arg elseif arg ~= '[]' then cur = string.sub(cur, 1, -2) .. ',' .. string.sub(arg, 2) end
       else cur = arg end
-      redis.call('HSET', key, field, cur)
+      setv(key, field, cur)
     elseif op == 'pull' then
       if cur and string.byte(cur, 1) == 91 then
         local drop = {}
         for _, v in ipairs(split(arg)) do drop[canon(v)] = true end
         local kept = {}
         for _, v in ipairs(split(cur)) do if not drop[canon(v)] then kept[#kept + 1] = v end end
-        redis.call('HSET', key, field, '[' .. table.concat(kept, ',') .. ']')
+        setv(key, field, '[' .. table.concat(kept, ',') .. ']')
       end
     elseif op == 'increment' then
       local num = 0
@@ -110,7 +155,7 @@ local function apply(key, i)
       local sum = num + tonumber(arg)
       -- A result JSON cannot carry (inf, nan) is never written: the value stays as it was.
       if sum == sum and sum ~= math.huge and sum ~= -math.huge then
-        redis.call('HSET', key, field, string.format('%.17g', sum))
+        setv(key, field, string.format('%.17g', sum))
       end
     end
   end
