@@ -105,7 +105,9 @@ end
 local function cut(key, field, i)
   while redis.call('HDEL', key, rest(field, i)) == 1 do i = i + 1 end
 end
-local function setv(key, field, value)
+-- \`bare\`: the value it replaces is known to have no pieces (read by the caller, shorter than
+-- 61 bytes, or none), so there are none to remove. A field HSET adds had no value at all.
+local function setv(key, field, value, bare)
   local len, pos, i = #value, 1, 0
   repeat
     local stop = math.min(pos + 63, len)
@@ -114,10 +116,11 @@ local function setv(key, field, value)
       if b < 128 or b > 191 then break end
       stop = stop - 1
     end
-    redis.call('HSET', key, i == 0 and field or rest(field, i), string.sub(value, pos, stop))
+    local added = redis.call('HSET', key, i == 0 and field or rest(field, i), string.sub(value, pos, stop))
+    if i == 0 and added == 1 then bare = true end
     pos, i = stop + 1, i + 1
   until pos > len
-  cut(key, field, i)
+  if not bare then cut(key, field, i) end
 end
 local function delv(key, field)
   redis.call('HDEL', key, field)
@@ -136,18 +139,19 @@ local function apply(key, i)
     local op, field, arg = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     i = i + 3
     local cur = getv(key, field)
+    local bare = not cur or #cur < 61
     if op == 'push' then
       if cur and string.byte(cur, 1) == 91 then
         if cur == '[]' then cur = arg elseif arg ~= '[]' then cur = string.sub(cur, 1, -2) .. ',' .. string.sub(arg, 2) end
       else cur = arg end
-      setv(key, field, cur)
+      setv(key, field, cur, bare)
     elseif op == 'pull' then
       if cur and string.byte(cur, 1) == 91 then
         local drop = {}
         for _, v in ipairs(split(arg)) do drop[canon(v)] = true end
         local kept = {}
         for _, v in ipairs(split(cur)) do if not drop[canon(v)] then kept[#kept + 1] = v end end
-        setv(key, field, '[' .. table.concat(kept, ',') .. ']')
+        setv(key, field, '[' .. table.concat(kept, ',') .. ']', bare)
       end
     elseif op == 'increment' then
       local num = 0
@@ -155,7 +159,7 @@ local function apply(key, i)
       local sum = num + tonumber(arg)
       -- A result JSON cannot carry (inf, nan) is never written: the value stays as it was.
       if sum == sum and sum ~= math.huge and sum ~= -math.huge then
-        setv(key, field, string.format('%.17g', sum))
+        setv(key, field, string.format('%.17g', sum), bare)
       end
     end
   end

@@ -253,14 +253,18 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     const rows = await run<Row[]>(what, `${select} WHERE \`key\` = ?`, [key], true);
     return rows[0] ? toRecord(rows[0]) : null;
   }
+  /** Set-up done (or failed), so `flavour` is the server's: the statements below depend on it. */
+  async function flavourKnown(what: string): Promise<void> {
+    if (ready === null) await run(what, 'SELECT 1', [], true);
+    else await ready.catch(() => {});
+  }
   /**
    * Delete the user's sessions among `keys`, 1000 per statement; resolves those deleted. MariaDB
    * says which with `DELETE … RETURNING`; MySQL has no RETURNING, so every key asked for that
    * was found when it looked counts.
    */
   async function deleteKeys(what: string, userId: string, keys: readonly string[]) {
-    if (ready === null) await run(what, 'SELECT 1', [], true);
-    else await ready.catch(() => {});
+    await flavourKnown(what);
     const deleted: string[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
@@ -371,12 +375,10 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     },
     async destroyByUser(userId, { except, keys } = {}) {
       // MySQL has no DELETE … RETURNING: read the keys (index only, no record parsed), then delete
-      // exactly those in one statement. (Contract change by the "stores" helper: resolves keys.)
+      // exactly those (1000 per statement). Resolves the keys deleted.
       if (keys !== undefined && keys.length === 0) return [];
       const only = keys ? ` AND \`key\` IN (${keys.map(() => '?').join(', ')})` : '';
-      // The statement depends on the server's flavour, known once set up.
-      if (ready === null) await run('destroyByUser', 'SELECT 1', [], true);
-      else await ready.catch(() => {});
+      await flavourKnown('destroyByUser');
       if (flavour === 'mariadb') {
         // MariaDB: one statement, the keys deleted come back with it (a session the user creates
         // meanwhile is either deleted and listed, or untouched).

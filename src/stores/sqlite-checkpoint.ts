@@ -76,8 +76,9 @@ interface PurgeAnswer {
 export interface Checkpointer {
   /**
    * Run the purge statement `sql` (up to `batch` rows expired at `now`) on the thread until a
-   * batch deletes fewer than `batch`. Resolves the rows deleted; rejects when the thread is gone or a statement failed (the error says how many
-   * were deleted before), so the caller can purge the rest itself.
+   * batch deletes fewer than `batch`. Resolves the rows deleted; rejects with a ThreadPurgeError
+   * (how many were deleted before) when the thread is gone or a statement failed, so the caller
+   * can purge the rest itself.
    */
   purge(sql: string, now: number, batch: number): Promise<number>;
   stop(): Promise<void>;
