@@ -53,6 +53,7 @@ export type {
 } from './session/types.ts';
 export type {
   AtomicOp,
+  CacheEntries,
   JsonValue,
   RevocationList,
   SealCodec,

@@ -209,12 +209,42 @@ export interface SessionStore {
     options: { readonly keep: number; readonly except?: string },
     now: number,
   ): Promise<string[]>;
+  /**
+   * Plain text values with a lifetime, beside the records: what `cachedStore` keeps in a
+   * cache that has them, one call per step (a read, a lease, a compare-and-set fill) instead of a
+   * session record per entry. Optional: a cache without them serves `cachedStore` through its
+   * records.
+   */
+  readonly cacheEntries?: CacheEntries;
   /** Delete expired records; resolves how many. Stores with native expiry may omit it. */
   purgeExpired?(now: number): Promise<number>;
   /** Cheap liveness check for health endpoints. */
   ping?(): Promise<void>;
   /** Release connections and timers. */
   close?(): Promise<void>;
+}
+
+/**
+ * Text values under keys of their own, each with a lifetime: the compare-and-set a cache needs so
+ * that a fill never lands over a newer writer's claim. Keys are session keys; a store keeps them
+ * apart from its session records.
+ *
+ * @example
+ * ```ts
+ * const entries = redisStore({ client }).cacheEntries!;
+ * await entries.set(key, 'L:lease-id', 10_000);
+ * await entries.replace(key, 'L:lease-id', 'R:{...}', 60_000); // true: still ours
+ * ```
+ */
+export interface CacheEntries {
+  /** The value, or `null` when missing or expired. */
+  get(key: string): Promise<string | null>;
+  /** Write `value` for `ttl` ms, replacing whatever is there. */
+  set(key: string, value: string, ttl: number): Promise<void>;
+  /** Write `value` for `ttl` ms only while the value is exactly `expected`, atomically; whether it did. */
+  replace(key: string, expected: string, value: string, ttl: number): Promise<boolean>;
+  /** Remove the value (nothing when there is none). */
+  delete(key: string): Promise<void>;
 }
 
 /**

@@ -64,215 +64,252 @@ const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): Se
 const key = () => randomBytes(32).toString('base64url');
 const quiet = { log: () => {} };
 
-/** A PostgreSQL primary and a Redis cache, as two app servers would each open them. */
-function pgRedis() {
-  const primary = postgresStore({ pool, schema, sweepInterval: 0 });
-  const cache = redisStore({ client: redis, prefix });
-  return { primary, cache };
-}
+/**
+ * The two ways cachedStore keeps its entries in a shared cache: redisStore's `cacheEntries` (a
+ * string per key, filled by compare-and-set), and the session records any store has (what a cache
+ * without entries gets), here on the same Redis so that the races below run against both.
+ */
+const layouts = {
+  entries: {
+    cacheOn: (client: Redis) => redisStore({ client, prefix }),
+    /** What the cache holds for `k`: a hit's record, or an unfilled lease. */
+    async inspect(k: string): Promise<{ hit: boolean; record?: SessionRecord } | null> {
+      const value = await redis.get(`${prefix}c:{${k}}`);
+      if (value === null) return null;
+      return value.startsWith('R')
+        ? { hit: true, record: JSON.parse(value.slice(1)) as SessionRecord }
+        : { hit: false };
+    },
+    evict: async (k: string) => void (await redis.del(`${prefix}c:{${k}}`)),
+  },
+  records: {
+    cacheOn: (client: Redis): SessionStore => {
+      const { cacheEntries: _, ...records } = redisStore({ client, prefix });
+      return records;
+    },
+    async inspect(k: string): Promise<{ hit: boolean; record?: SessionRecord } | null> {
+      const entry = (await redisStore({ client: redis, prefix }).get(k, Date.now()))?.data as
+        | { lease?: string; filled?: string; record?: SessionRecord }
+        | undefined;
+      if (!entry) return null;
+      const hit = !!entry.record && entry.filled === entry.lease;
+      return entry.record ? { hit, record: entry.record } : { hit };
+    },
+    evict: async (k: string) => void (await redisStore({ client: redis, prefix }).destroy(k)),
+  },
+};
 
-describe.skipIf(shared !== null)('cachedStore: PostgreSQL behind a Redis cache', () => {
-  describe('conformance', () => {
-    for (const c of storeConformance({
-      makeStore: () => cachedStore({ ...pgRedis(), ...quiet }),
-      disposeStore: async () => {}, // the pool and the client are shared by the file
-    })) {
-      it(c.name, c.run);
-    }
-  });
-
-  it('reads are served from the cache once filled; a write puts the new record in it (write-through)', async () => {
-    const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
-    const store = cachedStore({ primary, cache: redisStore({ client: redis, prefix }), ...quiet });
-    const k = key();
-    const now = Date.now();
-    await store.create(k, record(now, { v: 1 }));
-    primary.reset();
-    for (let i = 0; i < 5; i++) expect((await store.get(k, now))?.data).toEqual({ v: 1 });
-    expect(primary.calls['get'] ?? 0).toBe(0); // the create filled the cache
-    expect((await store.update(k, { set: { v: 2 } }, now))?.data).toEqual({ v: 2 });
-    expect((await store.touch(k, now + 90_000, now + 1, now))?.lastSeenAt).toBe(now + 1);
-    expect((await store.get(k, now))?.data).toEqual({ v: 2 });
-    expect((await store.get(k, now))?.expiresAt).toBe(now + 90_000);
-    expect(primary.calls['get'] ?? 0).toBe(0); // no miss after the writes
-  });
-
-  it('write-through across two app servers: B reads A’s write from the cache, with no primary read', async () => {
-    // Two processes each open their own clients to the shared PostgreSQL and Redis.
-    const otherPool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-    const otherRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    try {
-      const primaryA = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
-      const primaryB = counted(postgresStore({ pool: otherPool, schema, sweepInterval: 0 }));
-      const a = cachedStore({
-        primary: primaryA,
-        cache: redisStore({ client: redis, prefix }),
-        ...quiet,
+for (const [layout, { cacheOn, inspect, evict }] of Object.entries(layouts))
+  describe.skipIf(shared !== null)(
+    `cachedStore: PostgreSQL behind a Redis cache (${layout})`,
+    () => {
+      /** A PostgreSQL primary and a Redis cache, as two app servers would each open them. */
+      const pgRedis = () => ({
+        primary: postgresStore({ pool, schema, sweepInterval: 0 }),
+        cache: cacheOn(redis),
       });
-      const b = cachedStore({
-        primary: primaryB,
-        cache: redisStore({ client: otherRedis, prefix }),
-        ...quiet,
-      });
-      const k = key();
-      const now = Date.now();
-      await a.create(k, record(now, { v: 1, cart: ['x'] }));
-      expect((await b.get(k, now))?.data).toEqual({ v: 1, cart: ['x'] });
-      for (let n = 2; n <= 6; n++) {
-        const [writer, reader] = n % 2 === 0 ? [a, b] : [b, a];
-        await writer.update(
-          k,
-          { set: { v: n }, ops: [{ op: 'push', key: 'cart', values: [`i${n}`] }] },
-          now,
-        );
-        expect((await reader.get(k, now))?.data['v']).toBe(n);
-      }
-      expect((await a.get(k, now))?.data['cart']).toEqual(['x', 'i2', 'i3', 'i4', 'i5', 'i6']);
-      // Every read above came from the cache: the primaries only saw the writes.
-      expect(primaryA.calls['get'] ?? 0).toBe(0);
-      expect(primaryB.calls['get'] ?? 0).toBe(0);
-      expect((primaryA.calls['update'] ?? 0) + (primaryB.calls['update'] ?? 0)).toBe(5);
-      // A destroy on one server: the other never serves the record again.
-      await b.destroy(k);
-      expect(await a.get(k, now)).toBeNull();
-      expect(await a.update(k, { set: { back: true } }, now)).toBeNull();
-      expect(await b.get(k, now)).toBeNull();
-      // At most a reader's unfilled lease is left in the cache, never the record.
-      expect(
-        (await redisStore({ client: redis, prefix }).get(k, now))?.data['record'],
-      ).toBeUndefined();
-    } finally {
-      await otherPool.end();
-      otherRedis.disconnect();
-    }
-  });
 
-  it('write-through race: a write whose lease was superseded never leaves its older record as a hit', async () => {
-    // W2 takes its lease, then W1 a newer one (the current lease is W1's). On the primary W1 lands
-    // first and W2 second, so W2's record holds both changes and W1's lacks W2's. W2 fills first
-    // (a miss: not its lease), completes, and only then W1's fill lands under its current lease:
-    // unless a write that finds its lease superseded removes the entry, W1's older record would
-    // be a hit after W2's write completed.
-    const base = postgresStore({ pool, schema, sweepInterval: 0 });
-    const gate = () => {
-      let open: () => void = () => {};
-      const shut = new Promise<void>((r) => (open = r));
-      return { open, shut };
-    };
-    const start1 = gate();
-    const landed1 = gate();
-    const done2 = gate();
-    const order: number[] = [];
-    const slow = (n: number, before: Promise<void>, after: Promise<void>): SessionStore => ({
-      ...base,
-      async update(k, delta, now) {
-        await before;
-        const r = await base.update(k, delta, now);
-        order.push(n);
-        if (n === 1) landed1.open();
-        await after;
-        return r;
-      },
-    });
-    const cache = () => redisStore({ client: redis, prefix });
-    const k = key();
-    const now = Date.now();
-    const seed = cachedStore({ ...pgRedis(), ...quiet });
-    await seed.create(k, record(now, { v: 0 }));
-    const w2 = cachedStore({
-      primary: slow(2, landed1.shut, Promise.resolve()),
-      cache: cache(),
-      ...quiet,
-    });
-    const w1 = cachedStore({ primary: slow(1, start1.shut, done2.shut), cache: cache(), ...quiet });
-    const p2 = w2.update(k, { set: { two: true } }, now);
-    await new Promise((r) => setTimeout(r, 50)); // W2's lease is in
-    const p1 = w1.update(k, { set: { one: true } }, now);
-    await new Promise((r) => setTimeout(r, 50)); // W1's lease is in: the current one
-    start1.open(); // W1 lands, then W2 lands and fills
-    expect((await p2)?.data).toEqual({ v: 0, one: true, two: true }); // W2 completed
-    done2.open(); // only now W1's fill (of { v: 0, one: true }) lands
-    expect((await p1)?.data).toEqual({ v: 0, one: true });
-    expect(order).toEqual([1, 2]);
-    // No read after W2's completed write returns a record without it.
-    for (const s of [w1, w2, seed])
-      expect((await s.get(k, now))?.data).toEqual({ v: 0, one: true, two: true });
-  });
-
-  it('a late fill landing on another reader’s lease reads as a miss, never as the old record', async () => {
-    const base = postgresStore({ pool, schema, sweepInterval: 0 });
-    let release: () => void = () => {};
-    let readDone: () => void = () => {};
-    const paused = new Promise<void>((r) => (release = r));
-    const hasRead = new Promise<void>((r) => (readDone = r));
-    let pause = true;
-    const slowPrimary: SessionStore = {
-      ...base,
-      async get(k, now) {
-        const r = await base.get(k, now);
-        if (pause) {
-          pause = false;
-          readDone();
-          await paused;
+      describe('conformance', () => {
+        for (const c of storeConformance({
+          makeStore: () => cachedStore({ ...pgRedis(), ...quiet }),
+          disposeStore: async () => {}, // the pool and the client are shared by the file
+        })) {
+          it(c.name, c.run);
         }
-        return r;
-      },
-    };
-    const a = cachedStore({
-      primary: slowPrimary,
-      cache: redisStore({ client: redis, prefix }),
-      ...quiet,
-    });
-    const b = cachedStore({ ...pgRedis(), ...quiet });
-    const cache = redisStore({ client: redis, prefix });
-    const k = key();
-    const now = Date.now();
-    await b.create(k, record(now, { v: 'old' }));
-    await cache.destroy(k);
-    const reading = a.get(k, now); // A: lease, read 'old', paused
-    await hasRead;
-    await b.update(k, { set: { v: 'new' } }, now); // supersedes A's lease, writes 'new' through
-    const entry = (await cache.get(k, now))?.data as { lease?: string; filled?: string };
-    expect(entry.filled).toBe(entry.lease);
-    await cache.destroy(k); // evicted: C misses
-    const c = cachedStore({ ...pgRedis(), ...quiet });
-    await c.get(k, now); // C: lease + 'new' + fill
-    release();
-    await reading; // A's fill lands on C's live entry, with A's lease id
-    const after = await cache.get(k, now);
-    const data = after?.data as { lease?: string; filled?: string; record?: SessionRecord };
-    // Either A's update found no entry, or it left one whose fill does not match the lease.
-    if (data?.record?.data['v'] === 'old') expect(data.filled).not.toBe(data.lease);
-    for (const s of [a, b, c]) expect((await s.get(k, now))?.data).toEqual({ v: 'new' });
-  });
+      });
 
-  it('a revocation racing a login cannot leave the new session alive in the cache', async () => {
-    const store = cachedStore({ ...pgRedis(), ...quiet });
-    const other = cachedStore({ ...pgRedis(), ...quiet });
-    const now = Date.now();
-    const oldKey = key();
-    const newKey = key();
-    await store.create(oldKey, record(now, { cart: ['a'] }));
-    if (!store.regenerate) return; // the primary predates regenerate
-    const moved = await store.regenerate(oldKey, newKey, { delta: {}, userId: 'u-race' }, now);
-    expect(moved?.userId).toBe('u-race');
-    expect((await other.get(newKey, now))?.userId).toBe('u-race'); // filled
-    await other.destroyByUser('u-race');
-    for (const s of [store, other]) {
-      expect(await s.get(newKey, now)).toBeNull();
-      expect(await s.get(oldKey, now)).toBeNull();
-    }
-  });
+      it('reads are served from the cache once filled; a write puts the new record in it (write-through)', async () => {
+        const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
+        const store = cachedStore({ primary, cache: cacheOn(redis), ...quiet });
+        const k = key();
+        const now = Date.now();
+        await store.create(k, record(now, { v: 1 }));
+        primary.reset();
+        for (let i = 0; i < 5; i++) expect((await store.get(k, now))?.data).toEqual({ v: 1 });
+        expect(primary.calls['get'] ?? 0).toBe(0); // the create filled the cache
+        expect((await store.update(k, { set: { v: 2 } }, now))?.data).toEqual({ v: 2 });
+        expect((await store.touch(k, now + 90_000, now + 1, now))?.lastSeenAt).toBe(now + 1);
+        expect((await store.get(k, now))?.data).toEqual({ v: 2 });
+        expect((await store.get(k, now))?.expiresAt).toBe(now + 90_000);
+        expect(primary.calls['get'] ?? 0).toBe(0); // no miss after the writes
+      });
 
-  it('bad options are ERR_SESSION_CONFIG at construction', () => {
-    const { primary, cache } = pgRedis();
-    expect(() => cachedStore({ primary } as never)).toThrow(
-      expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
-    );
-    expect(() => cachedStore({ primary, cache: primary })).toThrow(/two different stores/);
-    expect(() => cachedStore({ primary, cache, ttl: 0 })).toThrow(/ttl/);
-  });
-});
+      it('write-through across two app servers: B reads A’s write from the cache, with no primary read', async () => {
+        // Two processes each open their own clients to the shared PostgreSQL and Redis.
+        const otherPool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+        const otherRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+        try {
+          const primaryA = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
+          const primaryB = counted(postgresStore({ pool: otherPool, schema, sweepInterval: 0 }));
+          const a = cachedStore({
+            primary: primaryA,
+            cache: cacheOn(redis),
+            ...quiet,
+          });
+          const b = cachedStore({
+            primary: primaryB,
+            cache: cacheOn(otherRedis),
+            ...quiet,
+          });
+          const k = key();
+          const now = Date.now();
+          await a.create(k, record(now, { v: 1, cart: ['x'] }));
+          expect((await b.get(k, now))?.data).toEqual({ v: 1, cart: ['x'] });
+          for (let n = 2; n <= 6; n++) {
+            const [writer, reader] = n % 2 === 0 ? [a, b] : [b, a];
+            await writer.update(
+              k,
+              { set: { v: n }, ops: [{ op: 'push', key: 'cart', values: [`i${n}`] }] },
+              now,
+            );
+            expect((await reader.get(k, now))?.data['v']).toBe(n);
+          }
+          expect((await a.get(k, now))?.data['cart']).toEqual(['x', 'i2', 'i3', 'i4', 'i5', 'i6']);
+          // Every read above came from the cache: the primaries only saw the writes.
+          expect(primaryA.calls['get'] ?? 0).toBe(0);
+          expect(primaryB.calls['get'] ?? 0).toBe(0);
+          expect((primaryA.calls['update'] ?? 0) + (primaryB.calls['update'] ?? 0)).toBe(5);
+          // A destroy on one server: the other never serves the record again.
+          await b.destroy(k);
+          expect(await a.get(k, now)).toBeNull();
+          expect(await a.update(k, { set: { back: true } }, now)).toBeNull();
+          expect(await b.get(k, now)).toBeNull();
+          // At most a reader's unfilled lease is left in the cache, never the record.
+          expect((await inspect(k))?.record).toBeUndefined();
+        } finally {
+          await otherPool.end();
+          otherRedis.disconnect();
+        }
+      });
+
+      it('write-through race: a write whose lease was superseded never leaves its older record as a hit', async () => {
+        // W2 takes its lease, then W1 a newer one (the current lease is W1's). On the primary W1 lands
+        // first and W2 second, so W2's record holds both changes and W1's lacks W2's. W2 fills first
+        // (a miss: not its lease), completes, and only then W1's fill lands under its current lease:
+        // unless a write that finds its lease superseded removes the entry, W1's older record would
+        // be a hit after W2's write completed.
+        const base = postgresStore({ pool, schema, sweepInterval: 0 });
+        const gate = () => {
+          let open: () => void = () => {};
+          const shut = new Promise<void>((r) => (open = r));
+          return { open, shut };
+        };
+        const start1 = gate();
+        const landed1 = gate();
+        const done2 = gate();
+        const order: number[] = [];
+        const slow = (n: number, before: Promise<void>, after: Promise<void>): SessionStore => ({
+          ...base,
+          async update(k, delta, now) {
+            await before;
+            const r = await base.update(k, delta, now);
+            order.push(n);
+            if (n === 1) landed1.open();
+            await after;
+            return r;
+          },
+        });
+        const cache = () => cacheOn(redis);
+        const k = key();
+        const now = Date.now();
+        const seed = cachedStore({ ...pgRedis(), ...quiet });
+        await seed.create(k, record(now, { v: 0 }));
+        const w2 = cachedStore({
+          primary: slow(2, landed1.shut, Promise.resolve()),
+          cache: cache(),
+          ...quiet,
+        });
+        const w1 = cachedStore({
+          primary: slow(1, start1.shut, done2.shut),
+          cache: cache(),
+          ...quiet,
+        });
+        const p2 = w2.update(k, { set: { two: true } }, now);
+        await new Promise((r) => setTimeout(r, 50)); // W2's lease is in
+        const p1 = w1.update(k, { set: { one: true } }, now);
+        await new Promise((r) => setTimeout(r, 50)); // W1's lease is in: the current one
+        start1.open(); // W1 lands, then W2 lands and fills
+        expect((await p2)?.data).toEqual({ v: 0, one: true, two: true }); // W2 completed
+        done2.open(); // only now W1's fill (of { v: 0, one: true }) lands
+        expect((await p1)?.data).toEqual({ v: 0, one: true });
+        expect(order).toEqual([1, 2]);
+        // No read after W2's completed write returns a record without it.
+        for (const s of [w1, w2, seed])
+          expect((await s.get(k, now))?.data).toEqual({ v: 0, one: true, two: true });
+      });
+
+      it('a late fill landing on another reader’s lease reads as a miss, never as the old record', async () => {
+        const base = postgresStore({ pool, schema, sweepInterval: 0 });
+        let release: () => void = () => {};
+        let readDone: () => void = () => {};
+        const paused = new Promise<void>((r) => (release = r));
+        const hasRead = new Promise<void>((r) => (readDone = r));
+        let pause = true;
+        const slowPrimary: SessionStore = {
+          ...base,
+          async get(k, now) {
+            const r = await base.get(k, now);
+            if (pause) {
+              pause = false;
+              readDone();
+              await paused;
+            }
+            return r;
+          },
+        };
+        const a = cachedStore({
+          primary: slowPrimary,
+          cache: cacheOn(redis),
+          ...quiet,
+        });
+        const b = cachedStore({ ...pgRedis(), ...quiet });
+        const k = key();
+        const now = Date.now();
+        await b.create(k, record(now, { v: 'old' }));
+        await evict(k);
+        const reading = a.get(k, now); // A: lease, read 'old', paused
+        await hasRead;
+        await b.update(k, { set: { v: 'new' } }, now); // supersedes A's lease, writes 'new' through
+        expect((await inspect(k))?.hit).toBe(true);
+        await evict(k); // evicted: C misses
+        const c = cachedStore({ ...pgRedis(), ...quiet });
+        await c.get(k, now); // C: lease + 'new' + fill
+        release();
+        await reading; // A's fill lands on C's live entry, with A's lease id
+        // A's fill either wrote nothing or left an entry that is no hit: never 'old' as a hit.
+        const after = await inspect(k);
+        if (after?.hit) expect(after.record?.data['v']).toBe('new');
+        for (const s of [a, b, c]) expect((await s.get(k, now))?.data).toEqual({ v: 'new' });
+      });
+
+      it('a revocation racing a login cannot leave the new session alive in the cache', async () => {
+        const store = cachedStore({ ...pgRedis(), ...quiet });
+        const other = cachedStore({ ...pgRedis(), ...quiet });
+        const now = Date.now();
+        const oldKey = key();
+        const newKey = key();
+        await store.create(oldKey, record(now, { cart: ['a'] }));
+        if (!store.regenerate) return; // the primary predates regenerate
+        const moved = await store.regenerate(oldKey, newKey, { delta: {}, userId: 'u-race' }, now);
+        expect(moved?.userId).toBe('u-race');
+        expect((await other.get(newKey, now))?.userId).toBe('u-race'); // filled
+        await other.destroyByUser('u-race');
+        for (const s of [store, other]) {
+          expect(await s.get(newKey, now)).toBeNull();
+          expect(await s.get(oldKey, now)).toBeNull();
+        }
+      });
+
+      it('bad options are ERR_SESSION_CONFIG at construction', () => {
+        const { primary, cache } = pgRedis();
+        expect(() => cachedStore({ primary } as never)).toThrow(
+          expect.objectContaining({ code: 'ERR_SESSION_CONFIG' }),
+        );
+        expect(() => cachedStore({ primary, cache: primary })).toThrow(/two different stores/);
+        expect(() => cachedStore({ primary, cache, ttl: 0 })).toThrow(/ttl/);
+      });
+    },
+  );
 
 describe('cachedStore: SQLite behind a per-process memoryStore', () => {
   describe('conformance', () => {

@@ -250,6 +250,15 @@ if ARGV[1] and ARGV[1] ~= user then return {0, user} end
 return {redis.call('DEL', KEYS[1]), user}`;
 
 /**
+ * KEYS[1] a cache entry (a plain string). ARGV: expected, value, ttl in ms. Writes `value` only
+ * while the entry is exactly `expected` (cachedStore's fill under its lease); 1 when written.
+ */
+export const REPLACE_IF = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+/**
  * KEYS[1] a user's index (sorted set of session keys, scored by absolute expiry). ARGV: now,
  * score, member. Drops members past their absolute expiry and keeps the index alive exactly as
  * long as its longest-lived member, so it never outgrows the user's live sessions.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SessionConfigError } from '../errors.ts';
-import type { JsonValue, SessionRecord, SessionStore } from '../store.ts';
+import type { CacheEntries, JsonValue, SessionRecord, SessionStore } from '../store.ts';
 
 /**
  * Options of {@link cachedStore}.
@@ -28,15 +28,6 @@ export interface CachedStoreOptions {
   readonly retryAfter?: number;
   /** Where the one line per cache outage goes. Default `console.warn`. */
   readonly log?: (message: string) => void;
-}
-
-/** What cachedStore keeps under a session's key in the cache store. */
-interface Entry {
-  /** Who may fill this entry: the reader (or creator) that wrote it. */
-  lease: string;
-  /** The lease of whoever filled `record`; the entry is a hit only when it equals `lease`. */
-  filled?: string;
-  record?: SessionRecord;
 }
 
 const MAX_PENDING = 10_000;
@@ -133,7 +124,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
         // Writes that land meanwhile add to `pending`: loop until it is empty.
         while (pending.size > 0) {
           const key = pending.values().next().value as string;
-          await cache.destroy(key);
+          await side.remove(key);
           pending.delete(key);
         }
         await (cache.ping ? cache.ping() : cache.get('tessera-cache-probe', Date.now()));
@@ -153,7 +144,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   async function invalidate(key: string): Promise<void> {
     if (!healthy) return remember(key);
     try {
-      await cache.destroy(key);
+      await side.remove(key);
     } catch (err) {
       failed(err);
       remember(key);
@@ -166,21 +157,15 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   }
 
   // --- leases and fills -------------------------------------------------------------------------
-  const entryRecord = (entry: Entry, now: number): SessionRecord => ({
-    data: entry as unknown as Record<string, JsonValue>,
-    userId: null, // the cache's own user index is never used
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: now + leaseTtl,
-    absoluteExpiresAt: now + leaseTtl,
-    meta: {},
-  });
+  const side = cache.cacheEntries
+    ? entriesSide(cache.cacheEntries, ttl, leaseTtl)
+    : recordsSide(cache, ttl, leaseTtl);
 
   /** Claim the right to fill `key`; `null` when the cache cannot be used. */
   async function lease(key: string, now: number): Promise<string | null> {
     const id = randomBytes(12).toString('base64url');
     try {
-      await cache.create(key, entryRecord({ lease: id }, now));
+      await side.lease(key, id, now);
       return id;
     } catch (err) {
       failed(err);
@@ -188,15 +173,10 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     }
   }
 
-  /** Fill the entry only while it is still our lease's (a write in between removed it). */
+  /** A reader's fill: lands only while the entry is still our lease's. */
   async function fill(key: string, id: string, record: SessionRecord, now: number): Promise<void> {
-    const delta = {
-      set: { record: record as unknown as JsonValue, filled: id },
-      expiresAt: Math.min(now + ttl, record.expiresAt),
-    };
     try {
-      // Nothing is read back here: a cache that can skip sending the entry back does.
-      await (cache.apply ? cache.apply(key, delta, now) : cache.update(key, delta, now));
+      await side.fill(key, id, record, now, false);
     } catch (err) {
       // The fill may or may not have landed, over a lease someone else may hold: have the key
       // removed before the cache is read again.
@@ -207,12 +187,10 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
 
   /**
    * Write-through: after a write to the primary, put the record it resolved in the cache under
-   * the lease the write took *before* it went to the primary. The fill resolves the entry as it
-   * is after it (the store contract), so the writer sees whether its lease was still the latest:
-   * if another lease was taken meanwhile, its holder may be a write that landed on the primary
-   * *before* ours and would fill an older record under a lease that is current, so the entry is
-   * removed instead. Either way, once this resolves no lease taken before it can make a hit of a
-   * record that lacks this write.
+   * the lease the write took *before* it went to the primary. If another lease was taken
+   * meanwhile, its holder may be a write that landed on the primary *before* ours and would fill
+   * an older record under a lease that is current, so the entry is removed instead. Either way,
+   * once this resolves no lease taken before it can make a hit of a record that lacks this write.
    */
   async function writeThrough(
     key: string,
@@ -222,15 +200,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   ): Promise<void> {
     if (id === null || record === null) return invalidate(key);
     try {
-      const after = await cache.update(
-        key,
-        {
-          set: { record: record as unknown as JsonValue, filled: id },
-          expiresAt: Math.min(now + ttl, record.expiresAt),
-        },
-        now,
-      );
-      if (after !== null && (after.data as unknown as Entry).lease !== id) await invalidate(key);
+      if (!(await side.fill(key, id, record, now, true))) await invalidate(key);
     } catch (err) {
       failed(err);
       remember(key);
@@ -255,18 +225,16 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     },
     async get(key, now) {
       if (!(await usable())) return primary.get(key, now);
-      let entry: Entry | null = null;
+      let found: Found;
       try {
-        entry = ((await cache.get(key, now))?.data ?? null) as Entry | null;
+        found = await side.find(key, now);
       } catch (err) {
         failed(err);
         return primary.get(key, now);
       }
-      if (entry?.record && entry.filled === entry.lease) {
-        return entry.record.expiresAt > now ? entry.record : null;
-      }
+      if (typeof found === 'object') return found.hit.expiresAt > now ? found.hit : null;
       // Someone else's lease, not yet filled: read the primary and leave the fill to them.
-      if (entry && entry.filled === undefined) return primary.get(key, now);
+      if (found === 'leased') return primary.get(key, now);
       return readThrough(key, now, await lease(key, now));
     },
     async create(key, record) {
@@ -364,6 +332,105 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     },
     async close() {
       await Promise.all([primary.close?.(), cache.close?.()]);
+    },
+  };
+}
+
+/** What a read of the cache found: a record filled under the current lease, someone's lease not filled yet, or nothing usable. */
+type Found = { readonly hit: SessionRecord } | 'leased' | 'empty';
+
+/** The steps cachedStore takes on its cache, whatever the cache keeps. */
+interface CacheSide {
+  find(key: string, now: number): Promise<Found>;
+  /** Write a fresh lease under `key`, superseding every earlier one (and any record). */
+  lease(key: string, id: string, now: number): Promise<void>;
+  /**
+   * Put `record` under the lease `id` if it is still the current one. `check` (a writer): resolves
+   * `false` when the entry may now hold another lease, which the caller must remove.
+   */
+  fill(
+    key: string,
+    id: string,
+    record: SessionRecord,
+    now: number,
+    check: boolean,
+  ): Promise<boolean>;
+  remove(key: string): Promise<void>;
+}
+
+/** How long a filled entry lives: the cache's ttl, never past the record's own expiry. */
+const lifetime = (ttl: number, record: SessionRecord, now: number) =>
+  Math.min(ttl, record.expiresAt - now);
+
+/**
+ * A cache with {@link CacheEntries} (redisStore): one text value per key, `L<lease>` or
+ * `R<record JSON>`; a fill is one compare-and-set from our lease to the record, so a fill that
+ * lost its lease writes nothing.
+ */
+function entriesSide(entries: CacheEntries, ttl: number, leaseTtl: number): CacheSide {
+  return {
+    async find(key) {
+      const value = await entries.get(key);
+      if (value === null) return 'empty';
+      if (value.startsWith('R')) return { hit: JSON.parse(value.slice(1)) as SessionRecord };
+      return value.startsWith('L') ? 'leased' : 'empty';
+    },
+    lease: (key, id) => entries.set(key, `L${id}`, leaseTtl),
+    fill: (key, id, record, now) =>
+      entries.replace(key, `L${id}`, `R${JSON.stringify(record)}`, lifetime(ttl, record, now)),
+    remove: (key) => entries.delete(key),
+  };
+}
+
+/** What cachedStore keeps in a cache's session record (`data`) when the cache has no entries. */
+interface Entry {
+  /** Who may fill this entry: the reader (or writer) that wrote it. */
+  lease: string;
+  /** The lease of whoever filled `record`; the entry is a hit only when it equals `lease`. */
+  filled?: string;
+  record?: SessionRecord;
+}
+
+/**
+ * Any other cache (memoryStore): the entry is a session record's data. A fill is an alive-only
+ * update that also names its lease; a read counts it a hit only when that is the current lease,
+ * so a fill that landed on someone else's lease reads as a miss.
+ */
+function recordsSide(cache: SessionStore, ttl: number, leaseTtl: number): CacheSide {
+  return {
+    async find(key, now) {
+      const entry = ((await cache.get(key, now))?.data ?? null) as Entry | null;
+      if (entry === null) return 'empty';
+      if (entry.record && entry.filled === entry.lease) return { hit: entry.record };
+      return entry.filled === undefined ? 'leased' : 'empty';
+    },
+    lease: (key, id, now) =>
+      cache.create(key, {
+        data: { lease: id } as unknown as Record<string, JsonValue>,
+        userId: null, // the cache's own user index is never used
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + leaseTtl,
+        absoluteExpiresAt: now + leaseTtl,
+        meta: {},
+      }),
+    async fill(key, id, record, now, check) {
+      const delta = {
+        set: { record: record as unknown as JsonValue, filled: id },
+        expiresAt: now + lifetime(ttl, record, now),
+      };
+      if (!check) {
+        // Nothing is read back here: a cache that can skip sending the entry back does.
+        await (cache.apply ? cache.apply(key, delta, now) : cache.update(key, delta, now));
+        return true;
+      }
+      // The entry as it is after the fill (the store contract) says whether our lease was still
+      // the latest; gone (a destroy) leaves nothing to remove.
+      const after = await cache.update(key, delta, now);
+      return after === null || (after.data as unknown as Entry).lease === id;
+    },
+    remove: async (key) => {
+      await cache.destroy(key);
     },
   };
 }

@@ -20,11 +20,12 @@ import {
   INSERT,
   LIST_USER,
   REGENERATE,
+  REPLACE_IF,
   TAKE,
   TOUCH,
   UPDATE,
 } from '../lib/redis-scripts.ts';
-import type { SessionStore, StoredSession } from '../store.ts';
+import type { CacheEntries, SessionStore, StoredSession } from '../store.ts';
 
 /**
  * Options of {@link redisStore}.
@@ -73,6 +74,7 @@ const scripts = {
   fieldsMany: script(FIELDS_MANY),
   destroyMany: script(DESTROY_MANY),
   listUser: script(LIST_USER),
+  replaceIf: script(REPLACE_IF),
 };
 
 /**
@@ -90,7 +92,9 @@ const scripts = {
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: redisStore({ client }) });
  * ```
  */
-export function redisStore(options: RedisStoreOptions): SessionStore & { ping(): Promise<void> } {
+export function redisStore(
+  options: RedisStoreOptions,
+): SessionStore & { ping(): Promise<void>; readonly cacheEntries: CacheEntries } {
   const {
     client,
     prefix = 'tessera:',
@@ -222,7 +226,28 @@ export function redisStore(options: RedisStoreOptions): SessionStore & { ping():
     sessionKey,
   });
 
+  // cachedStore's entries: plain strings beside the hashes, under keys of their own.
+  const entryKey = (key: string) => `${prefix}c:{${key}}`;
+  const ms = (ttl: number) => Math.max(1, Math.ceil(ttl));
+  const cacheEntries: CacheEntries = {
+    get: (key) => call('cache get', () => client.get(entryKey(key))),
+    set: (key, value, ttl) =>
+      call('cache set', async () => {
+        await client.set(entryKey(key), value, 'PX', ms(ttl));
+      }),
+    replace: (key, expected, value, ttl) =>
+      call(
+        'cache replace',
+        async () => (await run(scripts.replaceIf, entryKey(key), [expected, value, ms(ttl)])) === 1,
+      ),
+    delete: (key) =>
+      call('cache delete', async () => {
+        await client.del(entryKey(key));
+      }),
+  };
+
   return {
+    cacheEntries,
     async get(key, now) {
       return call('get', async () => {
         const hash = await client.hgetall(sessionKey(key));
