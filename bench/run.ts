@@ -640,7 +640,7 @@ interface Target {
  */
 const POSTGRES_READ_BEFORE = 0.164;
 
-/** The targets of issue 18.2 that the HTTP run can judge. */
+/** The targets of issue 18.2 (and issue 17's cache) that the HTTP run can judge. */
 export function targets(result: BenchResult): Target[] {
   const between = (a: string, b: string) => ratio(result, a, b);
   const pct = (r: number | null) => (r === null ? null : r * 100);
@@ -719,6 +719,19 @@ export function targets(result: BenchResult): Target[] {
       });
     }
   }
+  // Issue 17: the cache in front of PostgreSQL reads within 10 % of plain Redis and writes no
+  // worse than plain PostgreSQL.
+  for (const [scenario, other, goal] of [
+    ['read', 'tessera-node-redis', 0.9],
+    ['write', 'tessera-node-postgres', 1],
+  ] as const) {
+    out.push({
+      what: `tessera-node-cached ${scenario} vs ${other} (issue 17)`,
+      measured: between(`tessera-node-cached/${scenario}`, `${other}/${scenario}`),
+      goal,
+      unit: '×',
+    });
+  }
   for (const scenario of ['read', 'write'] as const) {
     out.push({
       what: `tessera-node-cookie ${scenario} vs iron-session-node`,
@@ -772,7 +785,7 @@ export function markdown(result: BenchResult): string {
     lines.push('');
   }
   lines.push(
-    '#### Targets (issue 18.2)',
+    '#### Targets (issue 18.2, and issue 17 for the cache)',
     '',
     'Ratios of req/s in this run (median of the per-round ratios); MET/MISSED computed by bench/run.ts.',
     '',
