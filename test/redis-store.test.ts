@@ -78,6 +78,24 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     await cacheEntriesHold(redisStore({ client, prefix }), client);
   });
 
+  it('a read (the hash sent back as one JSON text) returns every character as written, in names and values', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Date.now();
+    const data = {
+      'quote"back\\slash/': 'a"b\\c/d',
+      'nul\u0000tab\tline\n': '\u0000\u001f\u007f',
+      'é日🍰': ['🍰', { ü: 'ß' }, 1.5, -0, 1e21, null, true],
+      '{}': {},
+      '[]': [],
+      empty: '',
+    };
+    await store.create('chars-key', record(now, data, 'u-chars'));
+    const got = await store.get('chars-key', now);
+    expect(got?.data).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(got?.userId).toBe('u-chars');
+    expect(await store.get('chars-missing', now)).toBeNull();
+  });
+
   it('one hash per session under the hashed key, with a TTL at expiresAt; nothing left after destroy', async () => {
     const store = redisStore({ client, prefix });
     const now = Date.now();

@@ -250,6 +250,12 @@ if ARGV[1] and ARGV[1] ~= user then return {0, user} end
 return {redis.call('DEL', KEYS[1]), user}`;
 
 /**
+ * KEYS[1] session. The whole hash as one JSON text (a flat array of fields and values, `{}` when
+ * the key is missing): one string to decode instead of one per field and value.
+ */
+export const READ = `return cjson.encode(redis.call('HGETALL', KEYS[1]))`;
+
+/**
  * KEYS[1] a cache entry (a plain string). ARGV: expected, value, ttl in ms. Writes `value` only
  * while the entry is exactly `expected` (cachedStore's fill under its lease); 1 when written.
  */

@@ -19,6 +19,7 @@ import {
   INDEX_ADD,
   INSERT,
   LIST_USER,
+  READ,
   REGENERATE,
   REPLACE_IF,
   TAKE,
@@ -75,6 +76,7 @@ const scripts = {
   destroyMany: script(DESTROY_MANY),
   listUser: script(LIST_USER),
   replaceIf: script(REPLACE_IF),
+  read: script(READ),
 };
 
 /**
@@ -250,7 +252,9 @@ export function redisStore(
     cacheEntries,
     async get(key, now) {
       return call('get', async () => {
-        const hash = await client.hgetall(sessionKey(key));
+        const text = (await run(scripts.read, sessionKey(key), [])) as string;
+        if (text === '{}') return null;
+        const hash = fromPairs(JSON.parse(text) as string[]);
         if (hash['m:e'] === undefined || Number(hash['m:e']) <= now) return null;
         return toRecord(hash);
       });
