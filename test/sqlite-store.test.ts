@@ -78,7 +78,17 @@ describe('sqliteStore', () => {
     ).toEqual(['hashed-key']);
     expect(
       db.prepare("SELECT version FROM tessera_schema WHERE name = 'tessera_sessions'").get(),
-    ).toEqual({ version: 1 });
+    ).toEqual({ version: 2 });
+    const triggers = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'tessera_sessions'",
+      )
+      .all();
+    expect(triggers.map((t) => t.name).sort()).toEqual([
+      'tessera_sessions_revoked_on_delete',
+      'tessera_sessions_revoked_on_insert',
+      'tessera_sessions_revoked_on_replace',
+    ]);
     const indexes = db
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tessera_sessions'",
@@ -275,7 +285,7 @@ describe('sqliteStore', () => {
     await store.close();
   });
 
-  it('signing out a user of 3 000 sessions goes in batches: the event loop turns, the kept one stays', async () => {
+  it('signing out a user of 5 000 sessions: marked in batches with the event loop turning, gone for every call at once, the rows deleted afterwards; the kept one stays', async () => {
     const path = join(dir, 'revoke-batches.db');
     const store = sqliteStore({ path, sweepInterval: 0 });
     const now = Date.now();
@@ -285,11 +295,10 @@ describe('sqliteStore', () => {
        VALUES (?, '{"a":1}', ?, ?, ?, ?, ?, '{}')`,
     );
     bulk.exec('BEGIN');
-    for (let i = 0; i < 3000; i++)
+    for (let i = 0; i < 5000; i++)
       insert.run(`s-${i}`, 'many', now, now, now + 60_000, now + 600_000);
     insert.run('other-user', 'someone-else', now, now, now + 60_000, now + 600_000);
     bulk.exec('COMMIT');
-    bulk.close();
     // Only the listed keys: 600 of them, the kept one among them.
     const listed = Array.from({ length: 600 }, (_, i) => `s-${i}`);
     expect((await store.destroyByUser('many', { keys: listed, except: 's-7' })).sort()).toEqual(
@@ -305,11 +314,93 @@ describe('sqliteStore', () => {
       if (!settled) ticks++;
     }
     const deleted = await revoke;
-    expect(deleted).toHaveLength(2400);
-    expect(new Set(deleted).size).toBe(2400);
-    expect(ticks).toBeGreaterThan(5); // 2 400 rows are ten batches: the loop turned between them
+    expect(deleted).toHaveLength(4400);
+    expect(new Set(deleted).size).toBe(4400);
+    expect(ticks).toBeGreaterThan(1); // 4 400 keys are three batches: the loop turned between them
+    // Gone for every call from the moment the revocation resolved, rows deleted or not yet.
     expect((await store.listByUser('many', now)).map((s) => s.key)).toEqual(['s-7']);
+    expect(await store.get('s-4999', now)).toBeNull();
+    expect(await store.touch('s-4998', now + 90_000, now, now)).toBeNull();
+    expect(await store.update('s-4997', { set: { back: true } }, now)).toBeNull();
+    expect(
+      await store.regenerate('s-4996', 'moved', { delta: {}, userId: 'many' }, now),
+    ).toBeNull();
+    expect(await store.destroy('s-4995')).toBe(false);
+    expect(await store.destroyByUser('many', { except: 's-7' })).toEqual([]);
     expect(await store.get('other-user', now)).not.toBeNull();
+    // And the rows, with their marks, are deleted without anyone asking.
+    const left = () =>
+      bulk.prepare("SELECT count(*) AS n FROM tessera_sessions WHERE user_id = 'many'").get()!['n'];
+    for (let i = 0; i < 100 && left() !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(left()).toBe(1);
+    expect(bulk.prepare('SELECT count(*) AS n FROM tessera_sessions_revoked').get()).toEqual({
+      n: 0,
+    });
+    bulk.close();
+    await store.close();
+  });
+
+  it('a file of schema version 1 (before revocation marks) is upgraded on open and keeps its sessions', async () => {
+    const path = join(dir, 'schema-v1.db');
+    const v1 = new DatabaseSync(path);
+    v1.exec(`CREATE TABLE tessera_sessions (key TEXT PRIMARY KEY, data TEXT NOT NULL, user_id TEXT,
+      created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+      absolute_expires_at INTEGER NOT NULL, meta TEXT NOT NULL) WITHOUT ROWID;
+    CREATE INDEX tessera_sessions_expires_at ON tessera_sessions (expires_at);
+    CREATE INDEX tessera_sessions_user_id ON tessera_sessions (user_id) WHERE user_id IS NOT NULL;
+    CREATE TABLE tessera_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    INSERT INTO tessera_schema VALUES ('tessera_sessions', 1);`);
+    const now = Date.now();
+    v1.prepare(
+      `INSERT INTO tessera_sessions VALUES ('old', '{"v":1}', 'v1-user', ?, ?, ?, ?, '{}')`,
+    ).run(now, now, now + 60_000, now + 600_000);
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    expect((await store.get('old', now))?.data).toEqual({ v: 1 });
+    expect(
+      v1.prepare("SELECT version FROM tessera_schema WHERE name = 'tessera_sessions'").get(),
+    ).toEqual({ version: 2 });
+    expect(await store.destroyByUser('v1-user')).toEqual(['old']);
+    expect(await store.get('old', now)).toBeNull();
+    v1.close();
+    await store.close();
+  });
+
+  it('a revoked key written again (a create, an insert over it) is a live session again, on this connection and another', async () => {
+    const path = join(dir, 'revoke-rewrite.db');
+    const a = sqliteStore({ path, sweepInterval: 0 });
+    const b = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    const r = { ...record(now, { v: 1 }), userId: 'rewrite-user' };
+    await a.create('k-create', r);
+    await a.create('k-insert', r);
+    // Marked, and read through another connection before the rows are deleted.
+    expect((await a.destroyByUser('rewrite-user')).sort()).toEqual(['k-create', 'k-insert']);
+    expect(await b.get('k-create', now)).toBeNull();
+    await a.create('k-create', { ...r, data: { v: 2 } });
+    expect(await a.insert!('k-insert', { ...r, data: { v: 3 } }, now)).toBe(true);
+    for (const s of [a, b]) {
+      expect((await s.get('k-create', now))?.data).toEqual({ v: 2 });
+      expect((await s.get('k-insert', now))?.data).toEqual({ v: 3 });
+    }
+    expect((await b.listByUser('rewrite-user', now)).length).toBe(2);
+    await new Promise((r) => setTimeout(r, 200)); // any reaping in flight is done: they stay
+    expect((await a.get('k-create', now))?.data).toEqual({ v: 2 });
+    await a.close();
+    await b.close();
+  });
+
+  it('a user past maxSessionsPerUser: sessions already revoked do not count towards it', async () => {
+    const store = sqliteStore({ path: ':memory:', sweepInterval: 0 });
+    const now = Date.now();
+    for (let i = 0; i < 4; i++)
+      await store.create(`cap-${i}`, { ...record(now), userId: 'cap-user', lastSeenAt: now + i });
+    await store.destroyByUser('cap-user', { keys: ['cap-2', 'cap-3'] });
+    // Revoked: cap-2, cap-3 (the newest). Keep 2: nothing live is surplus.
+    expect(await store.destroyUserSurplus!('cap-user', { keep: 2 }, now)).toEqual([]);
+    expect((await store.listByUser('cap-user', now)).map((s) => s.key).sort()).toEqual([
+      'cap-0',
+      'cap-1',
+    ]);
     await store.close();
   });
 

@@ -3,7 +3,13 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
-import { PURGE_BATCH, purgeSql, sqliteStatements, USER_BATCH } from '../lib/sqlite-statements.ts';
+import {
+  PURGE_BATCH,
+  purgeSql,
+  reapSql,
+  sqliteStatements,
+  USER_BATCH,
+} from '../lib/sqlite-statements.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
 import { type Checkpointer, startCheckpointer, ThreadPurgeError } from './sqlite-checkpoint.ts';
@@ -56,7 +62,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * console.log(`tessera SQLite schema v${SQLITE_SCHEMA_VERSION}`);
  * ```
  */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /**
  * The DDL for the session table, for teams that apply their schema by hand.
@@ -79,8 +85,18 @@ export function sqliteSchema(table = 'tessera_sessions'): string {
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
 CREATE INDEX IF NOT EXISTS "${table}_user_id" ON "${table}" (user_id) WHERE user_id IS NOT NULL;
+-- v2: "sign out everywhere" marks the user's sessions here (a small table, written in ms) and
+-- they are deleted from the big one in batches afterwards; every read skips a marked key.
+CREATE TABLE IF NOT EXISTS "${table}_revoked" (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS "${table}_revoked_on_delete" AFTER DELETE ON "${table}"
+  BEGIN DELETE FROM "${table}_revoked" WHERE key = old.key; END;
+CREATE TRIGGER IF NOT EXISTS "${table}_revoked_on_insert" AFTER INSERT ON "${table}"
+  BEGIN DELETE FROM "${table}_revoked" WHERE key = new.key; END;
+CREATE TRIGGER IF NOT EXISTS "${table}_revoked_on_replace" AFTER UPDATE OF created_at ON "${table}"
+  BEGIN DELETE FROM "${table}_revoked" WHERE key = new.key; END;
 CREATE TABLE IF NOT EXISTS tessera_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
-INSERT OR IGNORE INTO tessera_schema (name, version) VALUES ('${table}', ${SQLITE_SCHEMA_VERSION});`;
+INSERT INTO tessera_schema (name, version) VALUES ('${table}', ${SQLITE_SCHEMA_VERSION})
+  ON CONFLICT (name) DO UPDATE SET version = max(version, excluded.version);`;
 }
 
 const BUSY = new Set([5, 6]); // SQLITE_BUSY, SQLITE_LOCKED
@@ -274,6 +290,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
    * (it stopped, a statement failed) is done here, where a failure gets the store's handling.
    */
   async function purge(now: number): Promise<number> {
+    await reap().catch(() => {}); // what a revocation left (the next sweep tries again)
     let removed = 0;
     if (checkpointer) {
       try {
@@ -290,6 +307,35 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       // A pause with the lock released, long enough for other processes' writes to get in.
       await new Promise((resolve) => setTimeout(resolve, 4));
     }
+  }
+
+  /**
+   * Delete the rows revocations marked, a batch at a time, as the purge does: on the store's
+   * thread when there is one, else here, yielding between batches. Until then every statement
+   * skips them, so a revoked session is gone from the moment its revocation resolves.
+   */
+  let reaping: Promise<void> | null = null;
+  function reap(): Promise<void> {
+    reaping ??= (async () => {
+      try {
+        if (checkpointer) {
+          try {
+            await checkpointer.purge(reapSql(table), 0, PURGE_BATCH);
+            return;
+          } catch {
+            if (closed) return;
+          }
+        }
+        for (;;) {
+          const n = await run('revokeUserSessions', () => Number(sql().reap!.run(0).changes));
+          if (n < PURGE_BATCH || closed) return;
+          await new Promise((resolve) => setTimeout(resolve, 4));
+        }
+      } finally {
+        reaping = null;
+      }
+    })();
+    return reaping;
   }
 
   let closed = false;
@@ -384,10 +430,10 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       );
     },
     async destroyByUser(userId, { except, keys } = {}) {
-      // USER_BATCH rows per statement, each its own transaction, the event loop free between
-      // them: one DELETE of 10 000 sessions held it (and the write lock) for 0.6 s. Sessions the
-      // user gains meanwhile may or may not go, as they would racing a single statement.
-      const deleted: string[] = [];
+      // The user's keys are marked (USER_BATCH per statement, the event loop free between), which
+      // every statement honours from then on; the rows are deleted afterwards, in batches (reap).
+      // Sessions the user gains meanwhile may or may not go, as they would racing one statement.
+      const revoked: string[] = [];
       for (let from = 0; ; from += USER_BATCH) {
         if (from > 0) await new Promise((resolve) => setImmediate(resolve));
         const rows = await run('destroyByUser', () =>
@@ -399,11 +445,11 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
                 JSON.stringify(keys.slice(from, from + USER_BATCH)),
               ),
         );
-        for (const row of rows) deleted.push((row as { key: string }).key);
-        if (keys === undefined ? rows.length < USER_BATCH : from + USER_BATCH >= keys.length) {
-          return deleted;
-        }
+        for (const row of rows) revoked.push((row as { key: string }).key);
+        if (keys === undefined ? rows.length < USER_BATCH : from + USER_BATCH >= keys.length) break;
       }
+      if (revoked.length > 0) void reap().catch(() => {}); // a failure: the next sweep reaps
+      return revoked;
     },
     async destroyUserSurplus(userId, { keep, except }, now) {
       return run('destroyUserSurplus', () =>
@@ -423,6 +469,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     async close() {
       closed = true;
       sweep.stop();
+      await reaping?.catch(() => {});
       await checkpointer?.stop();
       if (owned && db.isOpen) db.close();
       else inline();
