@@ -23,9 +23,9 @@ import {
   createSecretKey,
   hkdfSync,
   type KeyObject,
-  randomFillSync,
 } from 'node:crypto';
 import type { JsonValue, SealCodec, SealedPayload, SessionMeta, SessionRecord } from '../store.ts';
+import { fillRandom } from './random-pool.ts';
 
 const PREFIX = 'v1.';
 const ALGORITHM = 'aes-256-gcm';
@@ -84,7 +84,7 @@ export function createSealCodec(secrets: readonly Uint8Array[]): SealCodec {
     seal(payload, cookieName) {
       const plain = Buffer.from(encodePayload(payload), 'utf8');
       const out = Buffer.allocUnsafe(NONCE_BYTES + plain.length + TAG_BYTES);
-      const nonce = randomFillSync(out, 0, NONCE_BYTES).subarray(0, NONCE_BYTES);
+      const nonce = fillRandom(out, 0, NONCE_BYTES).subarray(0, NONCE_BYTES);
       const cipher = createCipheriv(ALGORITHM, current, nonce, { authTagLength: TAG_BYTES });
       cipher.setAAD(aadFor(cookieName));
       let at = NONCE_BYTES + cipher.update(plain).copy(out, NONCE_BYTES);
