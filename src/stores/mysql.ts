@@ -46,7 +46,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * console.log(`tessera MySQL schema v${MYSQL_SCHEMA_VERSION}`);
  * ```
  */
-export const MYSQL_SCHEMA_VERSION = 2;
+export const MYSQL_SCHEMA_VERSION = 1;
 
 /**
  * The DDL, for teams that apply their schema by hand (`createTable: false`).
@@ -56,17 +56,6 @@ export const MYSQL_SCHEMA_VERSION = 2;
  * console.log(mysqlSchema('tessera_sessions'));
  * ```
  */
-/**
- * v2: the user id's SHA-256 as a computed (virtual) column, and an index of it with the expiry and
- * last-seen times. The index holds the key too (InnoDB adds the primary key), so a login past
- * `maxSessionsPerUser` finds the user's oldest sessions in the index alone; the user id index
- * covers only 191 characters, so through it every one of the user's rows was read (97–191 ms for
- * 10 000 sessions among 200 000, once the table outgrew the buffer pool).
- */
-const USER_HASH_COLUMN = 'user_hash BINARY(32) AS (UNHEX(SHA2(user_id, 256))) VIRTUAL';
-const userSeenIndex = (table: string) =>
-  `INDEX \`${table}_user_seen\` (user_hash, expires_at, last_seen_at)`;
-
 export function mysqlSchema(table = 'tessera_sessions'): string {
   // Binary collations: keys are base64url (case matters) and user ids are compared exactly; the
   // default case-insensitive collations would make two different keys one row.
@@ -81,10 +70,8 @@ export function mysqlSchema(table = 'tessera_sessions'): string {
   expires_at BIGINT NOT NULL,
   absolute_expires_at BIGINT NOT NULL,
   meta LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  ${USER_HASH_COLUMN},
   INDEX \`${table}_expires_at\` (expires_at),
-  INDEX \`${table}_user_id\` (user_id(191)),
-  ${userSeenIndex(table)}
+  INDEX \`${table}_user_id\` (user_id(191))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT='tessera-session schema v${MYSQL_SCHEMA_VERSION}'`;
 }
 
@@ -187,33 +174,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       );
     }
     // CREATE TABLE IF NOT EXISTS takes a metadata lock: processes starting together do not race.
-    if (createTable) {
-      await pool.query({ sql: mysqlSchema(table), timeout: 10_000 });
-      await upgrade(pool);
-    }
-  }
-
-  /**
-   * A table of schema v1 gets v2's column and index (an online change: the column is virtual,
-   * the index is built while writes go on). Processes starting together may both try: the one
-   * that finds them there already is done.
-   */
-  async function upgrade(pool: Pool): Promise<void> {
-    const [columns] = await pool.query({
-      sql: 'SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
-      values: [table, 'user_hash'],
-      timeout: 10_000,
-    });
-    if (Number((columns as { n: number | string }[])[0]?.n) > 0) return;
-    try {
-      await pool.query({
-        sql: `ALTER TABLE \`${table}\` ADD COLUMN ${USER_HASH_COLUMN}, ADD ${userSeenIndex(table)}, COMMENT = 'tessera-session schema v${MYSQL_SCHEMA_VERSION}'`,
-        timeout: 600_000,
-      });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'ER_DUP_FIELDNAME' && code !== 'ER_DUP_KEYNAME') throw err;
-    }
+    if (createTable) await pool.query({ sql: mysqlSchema(table), timeout: 10_000 });
   }
 
   /** Run a statement; failures become ERR_SESSION_STORE_UNAVAILABLE, a dropped table is recreated once. */
@@ -441,8 +402,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       );
     },
     async destroyUserSurplus(userId, { keep, except }, now) {
-      // Two statements: the live sessions' keys and last-seen times (from the user_seen index
-      // alone; the DELETE checks the user id itself, so a hash collision deletes nothing), then one
+      // Two statements: the live sessions' keys and last-seen times (no record read), then one
       // DELETE of exactly the surplus. Finding the cut in SQL (ORDER BY … LIMIT 1 OFFSET keep as a
       // scalar subquery, three times, inside the DELETE) read the user's rows four times: 130-320
       // ms for a login past a bound of 10 000, against ~50 ms for this read. A session seen
@@ -450,7 +410,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       // the cap removes the session that was the oldest when it looked.
       const live = await run<{ key: string; last_seen_at: number | string }[]>(
         'destroyUserSurplus',
-        `SELECT \`key\`, last_seen_at FROM ${t} WHERE user_hash = UNHEX(SHA2(CONVERT(? USING utf8mb4), 256)) AND expires_at > ? AND \`key\` <> ?`,
+        `SELECT \`key\`, last_seen_at FROM ${t} WHERE user_id = ? AND expires_at > ? AND \`key\` <> ?`,
         [userId, now, except ?? ''],
         true,
       );
