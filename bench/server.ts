@@ -60,7 +60,9 @@ function counted<T extends object>(store: T, methods: readonly string[]): T {
 const TESSERA_METHODS = [
   'get',
   'create',
+  'insert',
   'update',
+  'apply', // the request path's write where the store has it (Redis): update without the read-back
   'touch',
   'destroy',
   'listByUser',
