@@ -62,6 +62,10 @@ describe.skipIf(unavailable !== null)('postgresStore synchronousCommit', () => {
     expect(await settings()).toEqual(['INSERT on']);
     expect(await store.update('k1', { set: { lang: 'fr' } }, now)).not.toBeNull();
     expect(await settings()).toEqual(['UPDATE off']);
+    // The request path's write (apply: the same statement, nothing sent back).
+    expect(await store.apply!('k1', { set: { lang: 'de' } }, now)).toBe(true);
+    expect(await settings()).toEqual(['UPDATE off']);
+    expect((await store.get('k1', now))?.data['lang']).toBe('de');
     expect(await store.touch('k1', now + 90_000, now, now)).not.toBeNull();
     expect(await settings()).toEqual(['UPDATE off']);
     // A login or logout moves the key: it must survive a crash of the database.
@@ -81,8 +85,9 @@ describe.skipIf(unavailable !== null)('postgresStore synchronousCommit', () => {
     const now = Date.now();
     await store.create('k1', record(now));
     await store.update('k1', { set: { lang: 'fr' } }, now);
+    await store.apply!('k1', { set: { lang: 'de' } }, now);
     await store.touch('k1', now + 90_000, now, now);
-    expect(await settings()).toEqual(['INSERT on', 'UPDATE on', 'UPDATE on']);
+    expect(await settings()).toEqual(['INSERT on', 'UPDATE on', 'UPDATE on', 'UPDATE on']);
   });
 
   it('a value other than on or off is refused at construction', () => {

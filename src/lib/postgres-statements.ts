@@ -18,6 +18,11 @@ export function postgresStatements(schema: string, table: string, synchronousCom
     ? `FROM (SELECT set_config('synchronous_commit', 'off', true)) AS durability`
     : '';
   const lazyName = (what: string) => name(lazy ? `${what}_l` : what);
+  const write = `UPDATE ${t} SET
+               data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
+               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
+             ${relaxed}
+             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)`;
   return {
     get: {
       name: name('get'),
@@ -41,12 +46,12 @@ export function postgresStatements(schema: string, table: string, synchronousCom
     },
     update: {
       name: lazyName('update'),
-      text: `UPDATE ${t} SET
-               data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
-               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
-             ${relaxed}
-             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING ${columns}`,
+      text: `${write} RETURNING ${columns}`,
+    },
+    // The request path's write: the same statement, nothing sent back (the row count says alive).
+    apply: {
+      name: lazyName('apply'),
+      text: write,
     },
     // One statement: the row lock, the alive check, the delta on the current value and the move
     // to the new key (a primary-key update) are one atomic step.

@@ -3,7 +3,14 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { postgresStatements } from '../lib/postgres-statements.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
-import type { AtomicOp, JsonValue, SessionRecord, SessionStore, StoredSession } from '../store.ts';
+import type {
+  AtomicOp,
+  JsonValue,
+  SessionDelta,
+  SessionRecord,
+  SessionStore,
+  StoredSession,
+} from '../store.ts';
 
 /**
  * Options of {@link postgresStore}. Give `pool` or `connectionString`.
@@ -250,6 +257,17 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     }));
 
   const q = postgresStatements(schema, table, synchronousCommit);
+  /** The values of `update` and `apply` (one statement text; apply has no RETURNING). */
+  const writeValues = (key: string, delta: SessionDelta, now: number) => [
+    key,
+    delta.unset ?? [],
+    encodeData(delta.set ?? {}),
+    encodeOps(delta.ops),
+    delta.expiresAt ?? null,
+    delta.lastSeenAt ?? null,
+    now,
+    Date.now() + commandTimeout,
+  ];
 
   let ready: Promise<void> | null = null;
   async function setUp(pool: Pool): Promise<void> {
@@ -345,18 +363,17 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     async update(key, delta, now) {
       const { rows } = await query<Row>('update', {
         ...q.update,
-        values: [
-          key,
-          delta.unset ?? [],
-          encodeData(delta.set ?? {}),
-          encodeOps(delta.ops),
-          delta.expiresAt ?? null,
-          delta.lastSeenAt ?? null,
-          now,
-          Date.now() + commandTimeout,
-        ],
+        values: writeValues(key, delta, now),
       });
       return rows[0] ? toRecord(rows[0]) : null;
+    },
+    async apply(key, delta, now) {
+      // The request path's write: the row is not sent back (nor its JSON parsed).
+      const { rowCount } = await query('update', {
+        ...q.apply,
+        values: writeValues(key, delta, now),
+      });
+      return (rowCount ?? 0) > 0;
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const { rows } = await query<Row>('regenerate', {
