@@ -257,8 +257,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     }));
 
   const q = postgresStatements(schema, table, synchronousCommit);
-  /** The values of `update` and `apply` (one statement text; apply has no RETURNING). */
-  const writeValues = (key: string, delta: SessionDelta, now: number) => [
+  /** $1–$7 of every statement that applies a delta (update, apply, regenerate). */
+  const deltaValues = (key: string, delta: SessionDelta, now: number) => [
     key,
     delta.unset ?? [],
     encodeData(delta.set ?? {}),
@@ -266,6 +266,10 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     delta.expiresAt ?? null,
     delta.lastSeenAt ?? null,
     now,
+  ];
+  /** The values of `update` and `apply` (one statement text; apply has no RETURNING). */
+  const writeValues = (key: string, delta: SessionDelta, now: number) => [
+    ...deltaValues(key, delta, now),
     Date.now() + commandTimeout,
   ];
 
@@ -378,18 +382,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const { rows } = await query<Row>('regenerate', {
         ...q.regenerate,
-        values: [
-          oldKey,
-          delta.unset ?? [],
-          encodeData(delta.set ?? {}),
-          encodeOps(delta.ops),
-          delta.expiresAt ?? null,
-          delta.lastSeenAt ?? null,
-          now,
-          newKey,
-          userId,
-          Date.now() + commandTimeout,
-        ],
+        values: [...deltaValues(oldKey, delta, now), newKey, userId, Date.now() + commandTimeout],
       });
       return rows[0] ? toRecord(rows[0]) : null;
     },
