@@ -365,6 +365,35 @@ describe('sqliteStore', () => {
     await store.close();
   });
 
+  it('a revocation while the rows of another are being deleted gets its rows deleted too, with no sweep', async () => {
+    const path = join(dir, 'revoke-overlap.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    const bulk = new DatabaseSync(path);
+    const insert = bulk.prepare(
+      `INSERT INTO tessera_sessions (key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+       VALUES (?, '{}', ?, ?, ?, ?, ?, '{}')`,
+    );
+    bulk.exec('BEGIN');
+    for (let i = 0; i < 3000; i++)
+      insert.run(`a-${i}`, 'user-a', now, now, now + 60_000, now + 600_000);
+    for (let i = 0; i < 300; i++)
+      insert.run(`b-${i}`, 'user-b', now, now, now + 60_000, now + 600_000);
+    bulk.exec('COMMIT');
+    expect(await store.destroyByUser('user-a')).toHaveLength(3000); // its rows start going
+    expect(await store.destroyByUser('user-b')).toHaveLength(300); // marked meanwhile
+    const left = () =>
+      bulk
+        .prepare(
+          'SELECT (SELECT count(*) FROM tessera_sessions) + (SELECT count(*) FROM tessera_sessions_revoked) AS n',
+        )
+        .get()!['n'];
+    for (let i = 0; i < 100 && left() !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(left()).toBe(0);
+    bulk.close();
+    await store.close();
+  });
+
   it('a revoked key written again (a create, an insert over it) is a live session again, on this connection and another', async () => {
     const path = join(dir, 'revoke-rewrite.db');
     const a = sqliteStore({ path, sweepInterval: 0 });

@@ -3,6 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
+import { SQLITE_SCHEMA_VERSION, sqliteSchema } from '../lib/sqlite-schema.ts';
 import {
   PURGE_BATCH,
   purgeSql,
@@ -53,52 +54,9 @@ export interface SqliteStoreOptions {
   readonly sweepInterval?: number;
 }
 
+export { SQLITE_SCHEMA_VERSION, sqliteSchema };
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-/**
- * The schema version this release writes; a later release migrates from it.
- *
- * @example
- * ```ts
- * console.log(`tessera SQLite schema v${SQLITE_SCHEMA_VERSION}`);
- * ```
- */
-export const SQLITE_SCHEMA_VERSION = 2;
-
-/**
- * The DDL for the session table, for teams that apply their schema by hand.
- *
- * @example
- * ```ts
- * console.log(sqliteSchema('tessera_sessions'));
- * ```
- */
-export function sqliteSchema(table = 'tessera_sessions'): string {
-  return `CREATE TABLE IF NOT EXISTS "${table}" (
-  key TEXT PRIMARY KEY,             -- SHA-256 of the token, base64url: the token itself is never stored
-  data TEXT NOT NULL,               -- JSON
-  user_id TEXT,
-  created_at INTEGER NOT NULL,      -- epoch ms
-  last_seen_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  absolute_expires_at INTEGER NOT NULL,
-  meta TEXT NOT NULL                -- JSON: user agent, IP
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
-CREATE INDEX IF NOT EXISTS "${table}_user_id" ON "${table}" (user_id) WHERE user_id IS NOT NULL;
--- v2: "sign out everywhere" marks the user's sessions here (a small table, written in ms) and
--- they are deleted from the big one in batches afterwards; every read skips a marked key.
-CREATE TABLE IF NOT EXISTS "${table}_revoked" (key TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS "${table}_revoked_on_delete" AFTER DELETE ON "${table}"
-  BEGIN DELETE FROM "${table}_revoked" WHERE key = old.key; END;
-CREATE TRIGGER IF NOT EXISTS "${table}_revoked_on_insert" AFTER INSERT ON "${table}"
-  BEGIN DELETE FROM "${table}_revoked" WHERE key = new.key; END;
-CREATE TRIGGER IF NOT EXISTS "${table}_revoked_on_replace" AFTER UPDATE OF created_at ON "${table}"
-  BEGIN DELETE FROM "${table}_revoked" WHERE key = new.key; END;
-CREATE TABLE IF NOT EXISTS tessera_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
-INSERT INTO tessera_schema (name, version) VALUES ('${table}', ${SQLITE_SCHEMA_VERSION})
-  ON CONFLICT (name) DO UPDATE SET version = max(version, excluded.version);`;
-}
-
 const BUSY = new Set([5, 6]); // SQLITE_BUSY, SQLITE_LOCKED
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -285,23 +243,29 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
   }
 
   /**
-   * Delete expired rows a batch at a time: on the store's thread when there is one (the event
-   * loop does none of it), else here, yielding between batches. What the thread could not finish
-   * (it stopped, a statement failed) is done here, where a failure gets the store's handling.
+   * Run a delete statement a batch at a time until a batch deletes fewer than PURGE_BATCH rows:
+   * on the store's thread when there is one (the event loop does none of it), else here, pausing
+   * between batches with the lock released. What the thread could not finish (it stopped, a
+   * statement failed) is done here, where a failure gets the store's handling. Resolves the rows
+   * deleted.
    */
-  async function purge(now: number): Promise<number> {
-    await reap().catch(() => {}); // what a revocation left (the next sweep tries again)
+  async function inBatches(
+    what: string,
+    threadSql: string,
+    statement: () => StatementSync,
+    param: number,
+  ): Promise<number> {
     let removed = 0;
     if (checkpointer) {
       try {
-        return await checkpointer.purge(purgeSql(table), now, PURGE_BATCH);
+        return await checkpointer.purge(threadSql, param, PURGE_BATCH);
       } catch (err) {
         removed = err instanceof ThreadPurgeError ? err.removed : 0;
         if (closed) return removed;
       }
     }
     for (;;) {
-      const n = await run('purgeExpired', () => Number(sql().purge!.run(now).changes));
+      const n = await run(what, () => Number(statement().run(param).changes));
       removed += n;
       if (n < PURGE_BATCH || closed) return removed;
       // A pause with the lock released, long enough for other processes' writes to get in.
@@ -309,28 +273,31 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     }
   }
 
+  /** Delete expired rows (after what revocations left), a batch at a time. */
+  async function purge(now: number): Promise<number> {
+    await reap().catch(() => {}); // a failure: the next sweep tries again
+    return inBatches('purgeExpired', purgeSql(table), () => sql().purge!, now);
+  }
+
   /**
-   * Delete the rows revocations marked, a batch at a time, as the purge does: on the store's
-   * thread when there is one, else here, yielding between batches. Until then every statement
-   * skips them, so a revoked session is gone from the moment its revocation resolves.
+   * Delete the rows revocations marked, a batch at a time. Until then every statement skips
+   * them, so a revoked session is gone from the moment its revocation resolves. A revocation that
+   * lands while a reap is running has it go round once more, so its rows are not left waiting
+   * for the next sweep.
    */
   let reaping: Promise<void> | null = null;
+  let reapAgain = false;
   function reap(): Promise<void> {
-    reaping ??= (async () => {
+    if (reaping) {
+      reapAgain = true;
+      return reaping;
+    }
+    reaping = (async () => {
       try {
-        if (checkpointer) {
-          try {
-            await checkpointer.purge(reapSql(table), 0, PURGE_BATCH);
-            return;
-          } catch {
-            if (closed) return;
-          }
-        }
-        for (;;) {
-          const n = await run('revokeUserSessions', () => Number(sql().reap!.run(0).changes));
-          if (n < PURGE_BATCH || closed) return;
-          await new Promise((resolve) => setTimeout(resolve, 4));
-        }
+        do {
+          reapAgain = false;
+          await inBatches('revokeUserSessions', reapSql(table), () => sql().reap!, 0);
+        } while (reapAgain && !closed);
       } finally {
         reaping = null;
       }
