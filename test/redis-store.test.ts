@@ -36,28 +36,18 @@ const record = (
   meta: { userAgent: 'test' },
 });
 
-/** redisStore's cacheEntries (what cachedStore keeps in it): a compare-and-set and lifetimes. */
+/**
+ * How redisStore keeps cacheEntries (the conformance suite holds what they do): each a plain
+ * string under a key of its own beside the records, with the lifetime asked for.
+ */
 async function cacheEntriesHold(store: ReturnType<typeof redisStore>, raw: Redis | Cluster) {
   const entries = store.cacheEntries;
   const k = `entry-${randomBytes(6).toString('hex')}`;
-  expect(await entries.get(k)).toBeNull();
   await entries.set(k, 'Llease-a', 10_000);
-  expect(await entries.get(k)).toBe('Llease-a');
-  // Beside the session records, never one of them.
-  expect(await store.get(k, Date.now())).toBeNull();
   expect(await raw.type(`${prefix}c:{${k}}`)).toBe('string');
   expect(await raw.pttl(`${prefix}c:{${k}}`)).toBeGreaterThan(9_000);
-  // Replaced only while it is exactly the value expected.
-  expect(await entries.replace(k, 'Llease-b', 'Rstale', 60_000)).toBe(false);
-  expect(await entries.get(k)).toBe('Llease-a');
   expect(await entries.replace(k, 'Llease-a', 'R{"v":1}', 60_000)).toBe(true);
-  expect(await entries.get(k)).toBe('R{"v":1}');
   expect(await raw.pttl(`${prefix}c:{${k}}`)).toBeGreaterThan(59_000);
-  expect(await entries.replace(k, 'Llease-a', 'Ragain', 60_000)).toBe(false);
-  await entries.delete(k);
-  expect(await entries.get(k)).toBeNull();
-  expect(await entries.replace(k, 'Llease-a', 'Rgone', 60_000)).toBe(false); // never recreated
-  expect(await entries.get(k)).toBeNull();
   // A lifetime of a fraction of a ms still expires (rounded up, never "no expiry").
   await entries.set(k, 'Lshort', 0.2);
   await new Promise((r) => setTimeout(r, 20));
@@ -74,7 +64,7 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     }
   });
 
-  it('cacheEntries: strings beside the records, replaced only while they hold the value expected', async () => {
+  it('cacheEntries: plain strings beside the records, with their lifetimes', async () => {
     await cacheEntriesHold(redisStore({ client, prefix }), client);
   });
 

@@ -15,6 +15,7 @@
  * ```
  */
 import type { SessionStore } from '../store.ts';
+import { cacheEntryCases } from './cache-entries.ts';
 import { deltaOpCases, jsonValueCases } from './deltas.ts';
 import { insertAndApplyCases } from './insert-apply.ts';
 import { perUserCases } from './per-user.ts';
@@ -78,6 +79,7 @@ export function storeConformance(options: ConformanceOptions): ConformanceCase[]
     ...perUserCases(),
     ...jsonValueCases(),
     ...purgeExpiredCases(),
+    ...cacheEntryCases(),
   ];
   return cases.map(({ name, body }) => ({
     name,
