@@ -139,10 +139,54 @@ describe('one read, one write', () => {
       updates.push(delta);
       return inner(key, delta, now);
     };
-    await browser.post('/set?key=a&value=10');
+    const r = await browser.post('/set?key=a&value=10');
     expect(store.calls).toEqual({ get: 1, update: 1 });
-    expect(updates[0]).toMatchObject({ set: { a: 10 }, unset: [], ops: [], lastSeenAt: clock.now });
-    expect(Object.keys((updates[0] as { set: object }).set)).toEqual(['a']);
+    // Within touchAfter of the last slide: the data only, no deadline, no Set-Cookie.
+    expect(updates[0]).toEqual({ set: { a: 10 }, unset: [], ops: [] });
+    expect(r.setCookies).toEqual([]);
+    clock.now += MINUTE; // touchAfter's default
+    const later = await browser.post('/set?key=b&value=3');
+    expect(updates[1]).toEqual({
+      set: { b: 3 },
+      unset: [],
+      ops: [],
+      lastSeenAt: clock.now,
+      expiresAt: clock.now + 2 * 60 * MINUTE, // idleTimeout's default
+    });
+    expect(later.setCookies).toHaveLength(1);
+    expect(store.calls).toEqual({ get: 2, update: 2 });
+  });
+
+  it('a write slides the expiry as a read does: at most once per touchAfter, the cookie with it', async () => {
+    const { browser, clock, store } = await setup({ idleTimeout: '30m', touchAfter: '5m' });
+    await browser.post('/set?key=n&value=0');
+    const created = clock.now;
+    // A write every 4 minutes for an hour: twice the idle timeout, each within touchAfter of the
+    // last slide or past it. The session never lapses, and the cookie the browser holds always
+    // outlives the record's deadline (it was sent with the last slide).
+    let cookieExpires = created + 30 * MINUTE;
+    let sent = 0;
+    for (let i = 1; i <= 15; i++) {
+      clock.now += 4 * MINUTE;
+      expect(clock.now).toBeLessThan(cookieExpires); // the browser still sends it
+      const r = await browser.post(`/set?key=n&value=${i}`);
+      expect(r.status).toBe(200);
+      const record = await store.inner.get(sha(token(browser)), clock.now);
+      expect(record?.data).toMatchObject({ n: i });
+      if (r.setCookies.length > 0) {
+        sent++;
+        const maxAge = Number(/Max-Age=(\d+)/.exec(r.setCookies[0]!)![1]);
+        cookieExpires = clock.now + maxAge * 1000;
+        expect(record!.expiresAt).toBe(clock.now + 30 * MINUTE);
+      }
+      // The deadline the record keeps is never past the cookie's, and never more than
+      // touchAfter short of a full idle timeout from now.
+      expect(record!.expiresAt).toBeLessThanOrEqual(cookieExpires);
+      expect(record!.expiresAt).toBeGreaterThanOrEqual(clock.now + 25 * MINUTE);
+    }
+    expect(sent).toBe(7); // at 8, 16, … 56 minutes: one Set-Cookie per 8 minutes, not 15
+    clock.now += 31 * MINUTE;
+    expect((await browser.get('/get?key=n')).json()).toMatchObject({ out: null, isNew: true });
   });
 });
 
@@ -352,12 +396,12 @@ describe('expiry, on the server', () => {
       absoluteTimeout: '1h',
       touchAfter: '1m',
     });
-    await browser.post('/set?key=a&value=1');
+    let last = await browser.post('/set?key=a&value=1');
     for (let i = 0; i < 5; i++) {
       clock.now += 10 * MINUTE;
+      last = await browser.post(`/set?key=b&value=${i}`); // each one past touchAfter: it slides
       expect((await browser.get('/get?key=a')).json()).toMatchObject({ out: 1 });
     }
-    const last = await browser.post('/set?key=b&value=2');
     expect(last.setCookies[0]).toMatch(/Max-Age=600;/); // the cookie never outlives the server's limit
     clock.now += 10 * MINUTE + 1;
     expect((await browser.get('/get?key=a')).json()).toMatchObject({ out: null, isNew: true });
@@ -416,6 +460,27 @@ describe('secrets and rotation', () => {
     expect(reissued.split('.')[0]).toBe(oldCookie.split('.')[0]);
     const again = await b.get('/get?key=a');
     expect(again.setCookies).toEqual([]);
+  });
+
+  it('a write with a cookie signed by an older secret re-issues it, touch due or not', async () => {
+    const old = await setup({ secrets: [OLD_SECRET] });
+    await old.browser.post('/set?key=a&value=1');
+    const oldCookie = old.browser.jar.get('sid')!;
+    const rotated = createSessions({
+      secrets: [SECRET, OLD_SECRET],
+      store: old.store,
+      now: () => old.clock.now,
+    });
+    const server = await listen(testApp(rotated as never));
+    closers.push(server.close);
+    const b = new Browser(server.url);
+    b.jar.set('sid', oldCookie);
+    const r = await b.post('/set?key=a&value=2'); // the same instant: no touch due
+    expect(r.setCookies).toHaveLength(1);
+    expect(b.jar.get('sid')).not.toBe(oldCookie);
+    expect(b.jar.get('sid')!.split('.')[0]).toBe(oldCookie.split('.')[0]);
+    expect((await b.post('/set?key=a&value=3')).setCookies).toEqual([]);
+    expect((await b.get('/get?key=a')).json()).toMatchObject({ out: 3 });
   });
 
   it('once the old secret is removed its cookies are dead', async () => {

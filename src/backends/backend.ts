@@ -45,6 +45,11 @@ export interface Backend {
   readonly cookieLimit: number;
   /** Whether client facts (user agent, IP) are kept in new records (nothing lists a sealed one). */
   readonly keepsMeta: boolean;
+  /**
+   * Whether the cookie carries the record itself (sealed): then every write is a new cookie.
+   * Otherwise it carries only the token, and a write that moves no deadline sends none.
+   */
+  readonly cookieHoldsRecord: boolean;
   /** Check a cookie value (no I/O). */
   verify(value: string): Verified | CookieRefusal;
   /** The live record of a verified cookie. */

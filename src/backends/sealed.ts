@@ -35,6 +35,7 @@ export function sealedBackend(
     // A sealed session cannot be listed, so nothing would read its meta; in the cookie it
     // would only spend up to ~350 of the 4096 bytes, on every request.
     keepsMeta: false,
+    cookieHoldsRecord: true,
     verify(value) {
       const opened = codec.open(value, cookieName);
       if (!opened) return value.length === 0 ? 'malformed' : 'forged';

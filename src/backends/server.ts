@@ -39,6 +39,7 @@ export function serverBackend(
   return {
     cookieLimit: Number.POSITIVE_INFINITY,
     keepsMeta,
+    cookieHoldsRecord: false,
     verify(value) {
       const v = verify(value);
       if (v === null) return isTokenShaped(value) ? 'forged' : 'malformed';

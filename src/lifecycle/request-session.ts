@@ -239,16 +239,24 @@ export class RequestSession<Data extends object = SessionData> {
     if (next === 'regenerate') return this.#regenerate(state, loaded, now, life);
     const expiresAt = slide(record, now, life);
     if (next === 'update') {
-      const alive = await backend.update(ids.key, toDelta(state.changes, expiresAt, now), now);
+      // A write moves the deadline as a read does: when a touch is due (at most once per
+      // touchAfter; a lifetime of its own comes only with a login, which regenerates). Only then
+      // does the client get the cookie again (its Max-Age follows the deadline); otherwise it
+      // keeps the one it holds, and the write sends no Set-Cookie. A sealed cookie holds the
+      // record: every write is a new one.
+      const slides = backend.cookieHoldsRecord || touchDue(record, now, life);
+      const alive = await backend.update(
+        ids.key,
+        slides ? toDelta(state.changes, expiresAt, now) : toDelta(state.changes),
+        now,
+      );
       // Destroyed or revoked while this request ran: never write it back. The cookie is left
       // alone: a concurrent login may already have replaced it in the browser.
       if (!alive) return NO_HEADERS;
-      return this.#cookie(
-        ids,
-        { ...record, data: state.data, lastSeenAt: now, expiresAt },
-        now,
-        life,
-      );
+      const after = slides ? { lastSeenAt: now, expiresAt } : {};
+      // Signed with an older secret: re-issued under the current one whether or not it slid.
+      if (!slides && !ids.stale) return NO_HEADERS;
+      return this.#cookie(ids, { ...record, data: state.data, ...after }, now, life);
     }
     if (next === 'touch') {
       if (!(await backend.touch(ids.key, expiresAt, now))) return NO_HEADERS;
