@@ -156,38 +156,6 @@ describe('one read, one write', () => {
     expect(later.setCookies).toHaveLength(1);
     expect(store.calls).toEqual({ get: 2, update: 2 });
   });
-
-  it('a write slides the expiry as a read does: at most once per touchAfter, the cookie with it', async () => {
-    const { browser, clock, store } = await setup({ idleTimeout: '30m', touchAfter: '5m' });
-    await browser.post('/set?key=n&value=0');
-    const created = clock.now;
-    // A write every 4 minutes for an hour: twice the idle timeout, each within touchAfter of the
-    // last slide or past it. The session never lapses, and the cookie the browser holds always
-    // outlives the record's deadline (it was sent with the last slide).
-    let cookieExpires = created + 30 * MINUTE;
-    let sent = 0;
-    for (let i = 1; i <= 15; i++) {
-      clock.now += 4 * MINUTE;
-      expect(clock.now).toBeLessThan(cookieExpires); // the browser still sends it
-      const r = await browser.post(`/set?key=n&value=${i}`);
-      expect(r.status).toBe(200);
-      const record = await store.inner.get(sha(token(browser)), clock.now);
-      expect(record?.data).toMatchObject({ n: i });
-      if (r.setCookies.length > 0) {
-        sent++;
-        const maxAge = Number(/Max-Age=(\d+)/.exec(r.setCookies[0]!)![1]);
-        cookieExpires = clock.now + maxAge * 1000;
-        expect(record!.expiresAt).toBe(clock.now + 30 * MINUTE);
-      }
-      // The deadline the record keeps is never past the cookie's, and never more than
-      // touchAfter short of a full idle timeout from now.
-      expect(record!.expiresAt).toBeLessThanOrEqual(cookieExpires);
-      expect(record!.expiresAt).toBeGreaterThanOrEqual(clock.now + 25 * MINUTE);
-    }
-    expect(sent).toBe(7); // at 8, 16, … 56 minutes: one Set-Cookie per 8 minutes, not 15
-    clock.now += 31 * MINUTE;
-    expect((await browser.get('/get?key=n')).json()).toMatchObject({ out: null, isNew: true });
-  });
 });
 
 describe('concurrency', () => {
@@ -378,6 +346,40 @@ describe('per-user sessions', () => {
 });
 
 describe('expiry, on the server', () => {
+  it('a write slides the expiry as a read does: at most once per touchAfter, the cookie with it', async () => {
+    const { browser, clock, store } = await setup({ idleTimeout: '30m', touchAfter: '5m' });
+    await browser.post('/set?key=n&value=0');
+    const created = clock.now;
+    // A write every 4 minutes for an hour: twice the idle timeout, each within touchAfter of the
+    // last slide or past it. The session never lapses, and the cookie the browser holds always
+    // outlives the record's deadline (it was sent with the last slide).
+    let cookieExpires = created + 30 * MINUTE;
+    let sent = 0;
+    for (let i = 1; i <= 15; i++) {
+      clock.now += 4 * MINUTE;
+      expect(clock.now).toBeLessThan(cookieExpires); // the browser still sends it
+      const r = await browser.post(`/set?key=n&value=${i}`);
+      expect(r.status).toBe(200);
+      const record = await store.inner.get(sha(token(browser)), clock.now);
+      expect(record?.data).toMatchObject({ n: i });
+      if (r.setCookies.length > 0) {
+        sent++;
+        const maxAge = Number(/Max-Age=(\d+)/.exec(r.setCookies[0]!)![1]);
+        cookieExpires = clock.now + maxAge * 1000;
+        expect(record!.expiresAt).toBe(clock.now + 30 * MINUTE);
+        // The cookie is sent for the record's own deadline, to the second: it never outlives it.
+        expect(Math.abs(cookieExpires - record!.expiresAt)).toBeLessThan(1000);
+      }
+      // The deadline the record keeps is never past the cookie's, and never more than
+      // touchAfter short of a full idle timeout from now.
+      expect(record!.expiresAt).toBeLessThanOrEqual(cookieExpires);
+      expect(record!.expiresAt).toBeGreaterThanOrEqual(clock.now + 25 * MINUTE);
+    }
+    expect(sent).toBe(7); // at 8, 16, … 56 minutes: one Set-Cookie per 8 minutes, not 15
+    clock.now += 31 * MINUTE;
+    expect((await browser.get('/get?key=n')).json()).toMatchObject({ out: null, isNew: true });
+  });
+
   it('idle timeout: unused past idleTimeout, the session is gone', async () => {
     const { browser, clock } = await setup({ idleTimeout: '30m', touchAfter: '1m' });
     await browser.post('/set?key=a&value=1');
