@@ -441,7 +441,8 @@ describe('expiry, on the server', () => {
 });
 
 describe('secrets and rotation', () => {
-  it('a cookie signed with an older secret is accepted and re-issued with the current one', async () => {
+  /** A session written under OLD_SECRET, and a browser holding its cookie on a server that rotated to SECRET. */
+  async function rotatedBrowser() {
     const old = await setup({ secrets: [OLD_SECRET] });
     await old.browser.post('/set?key=a&value=1');
     const oldCookie = old.browser.jar.get('sid')!;
@@ -454,6 +455,11 @@ describe('secrets and rotation', () => {
     closers.push(server.close);
     const b = new Browser(server.url);
     b.jar.set('sid', oldCookie);
+    return { b, oldCookie };
+  }
+
+  it('a cookie signed with an older secret is accepted and re-issued with the current one', async () => {
+    const { b, oldCookie } = await rotatedBrowser();
     const r = await b.get('/get?key=a');
     expect(r.json()).toMatchObject({ out: 1 });
     expect(r.setCookies).toHaveLength(1);
@@ -465,18 +471,7 @@ describe('secrets and rotation', () => {
   });
 
   it('a write with a cookie signed by an older secret re-issues it, touch due or not', async () => {
-    const old = await setup({ secrets: [OLD_SECRET] });
-    await old.browser.post('/set?key=a&value=1');
-    const oldCookie = old.browser.jar.get('sid')!;
-    const rotated = createSessions({
-      secrets: [SECRET, OLD_SECRET],
-      store: old.store,
-      now: () => old.clock.now,
-    });
-    const server = await listen(testApp(rotated as never));
-    closers.push(server.close);
-    const b = new Browser(server.url);
-    b.jar.set('sid', oldCookie);
+    const { b, oldCookie } = await rotatedBrowser();
     const r = await b.post('/set?key=a&value=2'); // the same instant: no touch due
     expect(r.setCookies).toHaveLength(1);
     expect(b.jar.get('sid')).not.toBe(oldCookie);
