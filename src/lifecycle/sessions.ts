@@ -31,6 +31,7 @@ export interface SessionInfo {
   readonly id: string;
   readonly userId: string | null;
   readonly createdAt: number;
+  /** When a request last moved the deadline: exact to `touchAfter` (a minute by default). */
   readonly lastSeenAt: number;
   readonly expiresAt: number;
   readonly absoluteExpiresAt: number;
