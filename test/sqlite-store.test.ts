@@ -64,6 +64,82 @@ describe('sqliteStore', () => {
     await store.close();
   });
 
+  it('apply (the request path) writes what update writes, in one statement where a JSON path can name every key', async () => {
+    const store = sqliteStore({ path: ':memory:', sweepInterval: 0 });
+    const now = Date.now();
+    const start = { keep: 1, gone: 2, 'a.b c': 3, 'x]y[0]': 4, "it's": { deep: [1, 'two'] } };
+    const deltas = [
+      // One statement: every key a path can name, the deadline left alone.
+      { set: { keep: 10, 'a.b c': { z: 1, a: [true, null, 'ü'] }, new: 'v' }, unset: ['gone'] },
+      { set: { 'x]y[0]': 1.5 }, unset: [], ops: [] },
+      // Values JSON text carries in more than one spelling: SQLite's json() reads them, the
+      // store's JSON.parse must get back exactly what JSON.stringify wrote.
+      {
+        set: {
+          big: 1e21,
+          tiny: 5e-324,
+          max: Number.MAX_SAFE_INTEGER + 2,
+          neg: -0,
+          text: 'quote " back \\ nl \n tab \t \u2028 😀 \u00e9',
+          nested: { b: 1, a: [{ y: 2, x: 1 }], '': 'empty key' },
+        },
+      },
+      // Through update's transaction: a key with a quote, a backslash, a tab; and atomic ops.
+      { set: { 'q"uote': 1, 'back\\slash': 2, 'tab\tkey': 3 } },
+      { ops: [{ op: 'push' as const, key: "it's", values: ['x'] }] },
+      { ops: [{ op: 'increment' as const, key: 'keep', by: 5 }], set: { after: true } },
+      // The deadline moves when the delta moves it.
+      { set: { keep: 20 }, lastSeenAt: now + 1000, expiresAt: now + 90_000 },
+    ];
+    await store.create('via-apply', record(now, structuredClone(start)));
+    await store.create('via-update', record(now, structuredClone(start)));
+    for (const delta of deltas) {
+      expect(await store.apply!('via-apply', delta, now)).toBe(true);
+      await store.update('via-update', delta, now);
+      const [a, u] = [await store.get('via-apply', now), await store.get('via-update', now)];
+      expect(a).toEqual(u);
+      // The same key order too: a session's keys come back as they were written.
+      expect(Object.keys(a!.data)).toEqual(Object.keys(u!.data));
+    }
+    const last = await store.get('via-apply', now);
+    expect(last).toMatchObject({ lastSeenAt: now + 1000, expiresAt: now + 90_000 });
+    expect(last!.data).toMatchObject({ keep: 20, 'q"uote': 1, after: true, new: 'v' });
+    expect(last!.data).not.toHaveProperty('gone');
+    // Only while alive: a missing, an expired and a destroyed key are never written.
+    expect(await store.apply!('missing', { set: { a: 1 } }, now)).toBe(false);
+    await store.create('expired', record(now - 120_000, { a: 1 }));
+    expect(await store.apply!('expired', { set: { a: 2 } }, now)).toBe(false);
+    await store.destroy('via-update');
+    expect(await store.apply!('via-update', { set: { a: 2 } }, now)).toBe(false);
+    expect(await store.get('via-update', now)).toBeNull();
+    await store.close();
+  });
+
+  it("apply on a signed-out user's session writes nothing, and concurrent applies from two connections all land", async () => {
+    const path = join(dir, 'apply.db');
+    const [a, b] = [
+      sqliteStore({ path, sweepInterval: 0 }),
+      sqliteStore({ path, sweepInterval: 0 }),
+    ];
+    const now = Date.now();
+    await a.create('shared', record(now, { start: true }));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).apply!('shared', { set: { [`k${i}`]: i } }, now),
+      ),
+    );
+    const data = (await b.get('shared', now))!.data;
+    expect(Object.keys(data)).toHaveLength(41);
+    expect(data).toMatchObject({ start: true, k0: 0, k39: 39 });
+    await a.create('revoked', { ...record(now, { v: 1 }), userId: 'ada' });
+    expect(await b.destroyByUser('ada')).toEqual(['revoked']);
+    // Marked at once, the row deleted afterwards: the write is refused on either connection.
+    expect(await a.apply!('revoked', { set: { v: 2 } }, now)).toBe(false);
+    expect(await b.apply!('revoked', { set: { v: 3 } }, now)).toBe(false);
+    expect(await a.get('revoked', now)).toBeNull();
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('stores only the key it is given, uses WAL, and records a schema version', async () => {
     const path = join(dir, 'schema.db');
     const store = sqliteStore({ path, sweepInterval: 0 });

@@ -30,6 +30,36 @@ export function reapSql(table: string): string {
  */
 export const USER_BATCH = 2000;
 
+/**
+ * A data key the one-statement write can name in a JSON path (`$."key"`): SQLite's path syntax has
+ * no escape inside the quotes, so a key with a quote, a backslash or a control character goes
+ * through the transaction instead (same result, a few statements more).
+ */
+export function isPathKey(key: string): boolean {
+  if (key.length === 0 || key.length > 200) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 /* " */ || c === 0x5c /* \\ */) return false;
+  }
+  return true;
+}
+
+/**
+ * The request path's write (`apply`) as one statement: the keys in `unset` removed and those in
+ * `set` written (each path `$."key"` a parameter, each value JSON text read by `json()`), the
+ * deadline moved when the delta moves it, only while the row is alive and not revoked. One
+ * statement is one implicit transaction: atomic against every other connection to the file.
+ * Parameters: unset paths, then (path, value) pairs, last seen, expires, key, now.
+ */
+export function applySql(table: string, unset: number, set: number): string {
+  let data = 'data';
+  if (unset > 0) data = `json_remove(${data}${', ?'.repeat(unset)})`;
+  if (set > 0) data = `json_set(${data}${', ?, json(?)'.repeat(set)})`;
+  const t = `"${table}"`;
+  return `UPDATE ${t} SET data = ${data}, last_seen_at = coalesce(?, last_seen_at), expires_at = coalesce(?, expires_at)
+    WHERE key = ? AND expires_at > ? AND NOT EXISTS (SELECT 1 FROM "${table}_revoked" r WHERE r.key = ${t}.key)`;
+}
+
 /** The statements of `sqliteStore` on `"table"`, prepared on `db`. */
 export function sqliteStatements(db: DatabaseSync, table: string): Record<string, StatementSync> {
   const columns =

@@ -5,6 +5,8 @@ import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteSchema } from '../lib/sqlite-schema.ts';
 import {
+  applySql,
+  isPathKey,
   PURGE_BATCH,
   purgeSql,
   reapSql,
@@ -197,7 +199,23 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
   }
 
   let statements: Record<string, StatementSync> | null = null;
-  const sql = () => (statements ??= sqliteStatements(db, table));
+  /** apply's statements, one per shape (how many keys it removes and sets), prepared on first use. */
+  let applyStatements = new Map<string, StatementSync>();
+  const sql = () => {
+    if (statements === null) {
+      statements = sqliteStatements(db, table);
+      applyStatements = new Map();
+    }
+    return statements;
+  };
+  const applyStatement = (unset: number, set: number) => {
+    sql();
+    const shape = `${unset}:${set}`;
+    let statement = applyStatements.get(shape);
+    if (!statement)
+      applyStatements.set(shape, (statement = db.prepare(applySql(table, unset, set))));
+    return statement;
+  };
 
   /**
    * Run a statement; a failure (locked past the busy timeout, a dropped table, a closed or
@@ -321,6 +339,23 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     async insert(key, r, now) {
       return run('insert', () => {
         const { changes } = sql().insertIfAbsent!.run(...rowValues(key, r), now);
+        return Number(changes) === 1;
+      });
+    },
+    async apply(key, delta, now) {
+      // The request path's write, one statement when the delta only sets and removes keys that a
+      // JSON path can name: no transaction to open and commit, no row read back or parsed here.
+      // Atomic operations (push, pull, increment) and odd keys go through update's transaction.
+      const unset = delta.unset ?? [];
+      const set = delta.set ? Object.keys(delta.set) : [];
+      if ((delta.ops?.length ?? 0) > 0 || ![...unset, ...set].every(isPathKey)) {
+        return (await this.update(key, delta, now)) !== null;
+      }
+      const params: (string | number | null)[] = unset.map((k) => `$."${k}"`);
+      for (const k of set) params.push(`$."${k}"`, JSON.stringify(delta.set![k]));
+      params.push(delta.lastSeenAt ?? null, delta.expiresAt ?? null, key, now);
+      return run('apply', () => {
+        const { changes } = applyStatement(unset.length, set.length).run(...params);
         return Number(changes) === 1;
       });
     },
