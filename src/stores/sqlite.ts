@@ -14,7 +14,7 @@ import {
   USER_BATCH,
 } from '../lib/sqlite-statements.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
-import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 import { type Checkpointer, startCheckpointer, ThreadPurgeError } from './sqlite-checkpoint.ts';
 
 // Loaded after a version check (not a static import) so Node 20 gets one clear line instead of
@@ -326,6 +326,37 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
   let closed = false;
   const sweep = scheduleSweep(sweepInterval, purge);
 
+  async function update(
+    key: string,
+    delta: SessionDelta,
+    now: number,
+  ): Promise<SessionRecord | null> {
+    // One IMMEDIATE transaction: it takes the write lock before reading, so the read and the
+    // write of a delta cannot interleave with another process's; the delta is applied with the
+    // same code every store's semantics are defined by (src/lib/ops.ts).
+    return run('update', () => {
+      sql().begin!.run();
+      try {
+        const row = sql().get!.get(key, now) as Row | undefined;
+        if (!row) {
+          sql().rollback!.run();
+          return null;
+        }
+        const record = toRecord(row);
+        applyDelta(record, delta);
+        const data = JSON.stringify(record.data);
+        sql().write!.run(data, record.lastSeenAt, record.expiresAt, key);
+        sql().commit!.run();
+        // A fresh copy of the data: `record` shares the delta's `set` values with the caller.
+        record.data = JSON.parse(data) as SessionRecord['data'];
+        return record;
+      } catch (err) {
+        if (db.isTransaction) sql().rollback!.run();
+        throw err;
+      }
+    });
+  }
+
   return {
     async get(key, now) {
       return run('get', () => {
@@ -349,7 +380,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       const unset = delta.unset ?? [];
       const set = delta.set ? Object.keys(delta.set) : [];
       if ((delta.ops?.length ?? 0) > 0 || ![...unset, ...set].every(isPathKey)) {
-        return (await this.update(key, delta, now)) !== null;
+        return (await update(key, delta, now)) !== null;
       }
       const params: (string | number | null)[] = unset.map((k) => `$."${k}"`);
       for (const k of set) params.push(`$."${k}"`, JSON.stringify(delta.set![k]));
@@ -359,32 +390,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
         return Number(changes) === 1;
       });
     },
-    async update(key, delta, now) {
-      // One IMMEDIATE transaction: it takes the write lock before reading, so the read and the
-      // write of a delta cannot interleave with another process's; the delta is applied with the
-      // same code every store's semantics are defined by (src/lib/ops.ts).
-      return run('update', () => {
-        sql().begin!.run();
-        try {
-          const row = sql().get!.get(key, now) as Row | undefined;
-          if (!row) {
-            sql().rollback!.run();
-            return null;
-          }
-          const record = toRecord(row);
-          applyDelta(record, delta);
-          const data = JSON.stringify(record.data);
-          sql().write!.run(data, record.lastSeenAt, record.expiresAt, key);
-          sql().commit!.run();
-          // A fresh copy of the data: `record` shares the delta's `set` values with the caller.
-          record.data = JSON.parse(data) as SessionRecord['data'];
-          return record;
-        } catch (err) {
-          if (db.isTransaction) sql().rollback!.run();
-          throw err;
-        }
-      });
-    },
+    update,
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       // One IMMEDIATE transaction: the alive check, the delta on the current row and the move to
       // the new key happen under the write lock, so a destroy cannot slip in between.
