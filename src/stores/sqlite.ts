@@ -326,15 +326,18 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
   let closed = false;
   const sweep = scheduleSweep(sweepInterval, purge);
 
-  async function update(
+  /**
+   * One IMMEDIATE transaction on the live row under `key`: it takes the write lock before reading,
+   * so the read and `change`'s write cannot interleave with another process's (nor a destroy slip
+   * in between). Resolves `null`, writing nothing, when there is no live row.
+   */
+  function onLiveRow(
+    what: string,
     key: string,
-    delta: SessionDelta,
     now: number,
+    change: (record: SessionRecord) => SessionRecord,
   ): Promise<SessionRecord | null> {
-    // One IMMEDIATE transaction: it takes the write lock before reading, so the read and the
-    // write of a delta cannot interleave with another process's; the delta is applied with the
-    // same code every store's semantics are defined by (src/lib/ops.ts).
-    return run('update', () => {
+    return run(what, () => {
       sql().begin!.run();
       try {
         const row = sql().get!.get(key, now) as Row | undefined;
@@ -342,18 +345,25 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
           sql().rollback!.run();
           return null;
         }
-        const record = toRecord(row);
-        applyDelta(record, delta);
-        const data = JSON.stringify(record.data);
-        sql().write!.run(data, record.lastSeenAt, record.expiresAt, key);
+        const record = change(toRecord(row));
         sql().commit!.run();
-        // A fresh copy of the data: `record` shares the delta's `set` values with the caller.
-        record.data = JSON.parse(data) as SessionRecord['data'];
         return record;
       } catch (err) {
         if (db.isTransaction) sql().rollback!.run();
         throw err;
       }
+    });
+  }
+
+  /** The delta on the current row, applied with the code every store's semantics are defined by (src/lib/ops.ts). */
+  function update(key: string, delta: SessionDelta, now: number): Promise<SessionRecord | null> {
+    return onLiveRow('update', key, now, (record) => {
+      applyDelta(record, delta);
+      const data = JSON.stringify(record.data);
+      sql().write!.run(data, record.lastSeenAt, record.expiresAt, key);
+      // A fresh copy of the data: `record` shares the delta's `set` values with the caller.
+      record.data = JSON.parse(data) as SessionRecord['data'];
+      return record;
     });
   }
 
@@ -392,33 +402,20 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     },
     update,
     async regenerate(oldKey, newKey, { delta, userId }, now) {
-      // One IMMEDIATE transaction: the alive check, the delta on the current row and the move to
-      // the new key happen under the write lock, so a destroy cannot slip in between.
-      return run('regenerate', () => {
-        sql().begin!.run();
-        try {
-          const row = sql().get!.get(oldKey, now) as Row | undefined;
-          if (!row) {
-            sql().rollback!.run();
-            return null;
-          }
-          const record = toRecord(row);
-          applyDelta(record, delta);
-          record.userId = userId;
-          sql().move!.run(
-            newKey,
-            JSON.stringify(record.data),
-            record.userId,
-            record.lastSeenAt,
-            record.expiresAt,
-            oldKey,
-          );
-          sql().commit!.run();
-          return record;
-        } catch (err) {
-          if (db.isTransaction) sql().rollback!.run();
-          throw err;
-        }
+      // The alive check, the delta on the current row and the move to the new key, under the
+      // write lock.
+      return onLiveRow('regenerate', oldKey, now, (record) => {
+        applyDelta(record, delta);
+        record.userId = userId;
+        sql().move!.run(
+          newKey,
+          JSON.stringify(record.data),
+          record.userId,
+          record.lastSeenAt,
+          record.expiresAt,
+          oldKey,
+        );
+        return record;
       });
     },
     async touch(key, expiresAt, lastSeenAt, now) {
