@@ -4,6 +4,7 @@
  * @internal
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { SessionDelta, SessionRecord } from '../store.ts';
 
 /** Rows one purge statement deletes: a few ms of write lock each. */
 export const PURGE_BATCH = 200;
@@ -30,12 +31,37 @@ export function reapSql(table: string): string {
  */
 export const USER_BATCH = 2000;
 
+/** A row as the statements select it (`columns`). */
+export interface Row {
+  key: string;
+  data: string;
+  user_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  absolute_expires_at: number;
+  meta: string;
+}
+
+/** The record a row holds. */
+export function toRecord(row: Row): SessionRecord {
+  return {
+    data: JSON.parse(row.data),
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    meta: JSON.parse(row.meta),
+  };
+}
+
 /**
  * A data key the one-statement write can name in a JSON path (`$."key"`): SQLite's path syntax has
  * no escape inside the quotes, so a key with a quote, a backslash or a control character goes
  * through the transaction instead (same result, a few statements more).
  */
-export function isPathKey(key: string): boolean {
+function isPathKey(key: string): boolean {
   if (key.length === 0 || key.length > 200) return false;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
@@ -51,13 +77,40 @@ export function isPathKey(key: string): boolean {
  * statement is one implicit transaction: atomic against every other connection to the file.
  * Parameters: unset paths, then (path, value) pairs, last seen, expires, key, now.
  */
-export function applySql(table: string, unset: number, set: number): string {
+function applySql(table: string, unset: number, set: number): string {
   let data = 'data';
   if (unset > 0) data = `json_remove(${data}${', ?'.repeat(unset)})`;
   if (set > 0) data = `json_set(${data}${', ?, json(?)'.repeat(set)})`;
   const t = `"${table}"`;
   return `UPDATE ${t} SET data = ${data}, last_seen_at = coalesce(?, last_seen_at), expires_at = coalesce(?, expires_at)
     WHERE key = ? AND expires_at > ? AND NOT EXISTS (SELECT 1 FROM "${table}_revoked" r WHERE r.key = ${t}.key)`;
+}
+
+/**
+ * The one-statement write of a delta on `db`, or `null` when the delta needs the transaction
+ * (atomic operations, a key no JSON path can name). One statement per shape (how many keys it
+ * removes and sets), prepared on first use.
+ */
+export function sqliteApply(
+  db: DatabaseSync,
+  table: string,
+): (key: string, delta: SessionDelta, now: number) => { changes: number | bigint } | null {
+  const prepared = new Map<string, StatementSync>();
+  return (key, delta, now) => {
+    const unset = delta.unset ?? [];
+    const set = delta.set ? Object.keys(delta.set) : [];
+    if ((delta.ops?.length ?? 0) > 0 || !unset.every(isPathKey) || !set.every(isPathKey)) {
+      return null;
+    }
+    const params: (string | number | null)[] = unset.map((k) => `$."${k}"`);
+    for (const k of set) params.push(`$."${k}"`, JSON.stringify(delta.set![k]));
+    params.push(delta.lastSeenAt ?? null, delta.expiresAt ?? null, key, now);
+    const shape = `${unset.length}:${set.length}`;
+    let statement = prepared.get(shape);
+    if (!statement)
+      prepared.set(shape, (statement = db.prepare(applySql(table, unset.length, set.length))));
+    return statement.run(...params);
+  };
 }
 
 /** The statements of `sqliteStore` on `"table"`, prepared on `db`. */

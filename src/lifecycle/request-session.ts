@@ -253,9 +253,9 @@ export class RequestSession<Data extends object = SessionData> {
       // Destroyed or revoked while this request ran: never write it back. The cookie is left
       // alone: a concurrent login may already have replaced it in the browser.
       if (!alive) return NO_HEADERS;
-      const after = slides ? { lastSeenAt: now, expiresAt } : {};
       // Signed with an older secret: re-issued under the current one whether or not it slid.
       if (!slides && !ids.stale) return NO_HEADERS;
+      const after = slides ? { lastSeenAt: now, expiresAt } : {};
       return this.#cookie(ids, { ...record, data: state.data, ...after }, now, life);
     }
     if (next === 'touch') {

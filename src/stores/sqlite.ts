@@ -5,12 +5,13 @@ import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteSchema } from '../lib/sqlite-schema.ts';
 import {
-  applySql,
-  isPathKey,
   PURGE_BATCH,
   purgeSql,
+  type Row,
   reapSql,
+  sqliteApply,
   sqliteStatements,
+  toRecord,
   USER_BATCH,
 } from '../lib/sqlite-statements.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
@@ -75,29 +76,6 @@ function withBusyRetry(timeoutMs: number, body: () => void): void {
       Atomics.wait(pause, 0, 0, wait); // start-up only: a synchronous pause, as the driver's own
     }
   }
-}
-
-interface Row {
-  key: string;
-  data: string;
-  user_id: string | null;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  absolute_expires_at: number;
-  meta: string;
-}
-
-function toRecord(row: Row): SessionRecord {
-  return {
-    data: JSON.parse(row.data),
-    userId: row.user_id,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-    expiresAt: row.expires_at,
-    absoluteExpiresAt: row.absolute_expires_at,
-    meta: JSON.parse(row.meta),
-  };
 }
 
 /**
@@ -199,22 +177,13 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
   }
 
   let statements: Record<string, StatementSync> | null = null;
-  /** apply's statements, one per shape (how many keys it removes and sets), prepared on first use. */
-  let applyStatements = new Map<string, StatementSync>();
+  let applyOne: ReturnType<typeof sqliteApply> | null = null;
   const sql = () => {
     if (statements === null) {
       statements = sqliteStatements(db, table);
-      applyStatements = new Map();
+      applyOne = sqliteApply(db, table);
     }
     return statements;
-  };
-  const applyStatement = (unset: number, set: number) => {
-    sql();
-    const shape = `${unset}:${set}`;
-    let statement = applyStatements.get(shape);
-    if (!statement)
-      applyStatements.set(shape, (statement = db.prepare(applySql(table, unset, set))));
-    return statement;
   };
 
   /**
@@ -384,21 +353,15 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       });
     },
     async apply(key, delta, now) {
-      // The request path's write, one statement when the delta only sets and removes keys that a
-      // JSON path can name: no transaction to open and commit, no row read back or parsed here.
-      // Atomic operations (push, pull, increment) and odd keys go through update's transaction.
-      const unset = delta.unset ?? [];
-      const set = delta.set ? Object.keys(delta.set) : [];
-      if ((delta.ops?.length ?? 0) > 0 || ![...unset, ...set].every(isPathKey)) {
-        return (await update(key, delta, now)) !== null;
-      }
-      const params: (string | number | null)[] = unset.map((k) => `$."${k}"`);
-      for (const k of set) params.push(`$."${k}"`, JSON.stringify(delta.set![k]));
-      params.push(delta.lastSeenAt ?? null, delta.expiresAt ?? null, key, now);
-      return run('apply', () => {
-        const { changes } = applyStatement(unset.length, set.length).run(...params);
-        return Number(changes) === 1;
+      // The request path's write: one statement when the delta only sets and removes keys that a
+      // JSON path can name (no transaction to open and commit, no row read back or parsed here);
+      // otherwise update's transaction.
+      const written = await run('apply', () => {
+        sql();
+        const result = applyOne!(key, delta, now);
+        return result === null ? null : Number(result.changes) === 1;
       });
+      return written ?? (await update(key, delta, now)) !== null;
     },
     update,
     async regenerate(oldKey, newKey, { delta, userId }, now) {
