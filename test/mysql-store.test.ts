@@ -21,7 +21,8 @@ const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 8 });
 
 afterAll(async () => {
   if (!unavailable)
-    for (const name of tables) await admin.query(`DROP TABLE IF EXISTS \`${name}\``);
+    for (const name of tables)
+      await admin.query(`DROP TABLE IF EXISTS \`${name}\`, \`${name}_revoked\``);
   await admin.end();
   await pool.end();
 });
@@ -64,7 +65,7 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
     expect((idx as { name: string }[]).map((r) => r.name)).toEqual([
       'PRIMARY',
       `${table}_expires_at`,
-      `${table}_user_id`,
+      `${table}_user`,
     ]);
   });
 
@@ -171,13 +172,208 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
     expect(await store.get('regen-again', now)).toBeNull();
   });
 
+  it('a regenerate racing "sign out everywhere" on another connection never leaves a live session (200 rounds)', async () => {
+    const table = tableName('race');
+    const other = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
+    try {
+      const a = mysqlStore({ pool, table, sweepInterval: 0 });
+      const b = mysqlStore({ pool: other, table, sweepInterval: 0 });
+      const now = Date.now();
+      let regenerated = 0;
+      for (let i = 0; i < 200; i++) {
+        const user = `racer-${i}`;
+        await a.create(`r${i}`, { ...record(now, { n: i }), userId: user });
+        await a.create(`s${i}`, { ...record(now), userId: user });
+        const [moved] = await Promise.all([
+          a.regenerate(`r${i}`, `m${i}`, { delta: { set: { m: 1 } }, userId: user }, now),
+          b.destroyByUser(user),
+        ]);
+        if (moved) regenerated++;
+        expect(await a.get(`m${i}`, now)).toBeNull();
+        expect(await b.get(`r${i}`, now)).toBeNull();
+        expect(await a.listByUser(user, now)).toEqual([]);
+      }
+      // Both orders happened: some regenerates landed first (and were revoked), some came too late.
+      expect(regenerated).toBeGreaterThan(0);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('a key marked by a revocation is refused by every call, on any connection, until its row goes with its mark', async () => {
+    const table = tableName('marks');
+    const a = mysqlStore({ pool, table, sweepInterval: 0 });
+    const other = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 });
+    const b = mysqlStore({ pool: other, table, sweepInterval: 0 });
+    try {
+      const now = Date.now();
+      const mine = (lastSeenAt: number) => ({
+        ...record(now, { v: 1 }),
+        userId: 'marked-user',
+        lastSeenAt,
+      });
+      await a.create('marked', mine(now + 5));
+      await a.create('kept-1', mine(now + 1));
+      await a.create('kept-2', mine(now + 2));
+      // A revocation that has marked the key and not yet deleted the row (its reap comes after).
+      await admin.query(`INSERT INTO \`${table}_revoked\` (\`key\`) VALUES ('marked')`);
+      for (const s of [a, b]) {
+        expect(await s.get('marked', now)).toBeNull();
+        expect(await s.update('marked', { set: { v: 2 } }, now)).toBeNull();
+        expect(await s.apply!('marked', { set: { v: 3 } }, now)).toBe(false);
+        expect(await s.touch('marked', now + 60_000, now, now)).toBeNull();
+        expect(
+          await s.regenerate('marked', 'escaped', { delta: {}, userId: null }, now),
+        ).toBeNull();
+        expect(await s.get('escaped', now)).toBeNull();
+        expect(await s.destroy('marked')).toBe(false);
+        expect((await s.listByUser('marked-user', now)).map((x) => x.key).sort()).toEqual([
+          'kept-1',
+          'kept-2',
+        ]);
+        // The newest session is revoked: it neither counts towards the cap nor is listed again.
+        expect(await s.destroyUserSurplus!('marked-user', { keep: 2 }, now)).toEqual([]);
+        expect(await s.destroyByUser('marked-user', { keys: ['marked'] })).toEqual([]);
+      }
+      // The purge leaves the marked row to the reap, which deletes it with its mark.
+      const count = async (t: string) =>
+        Number(
+          ((await admin.query(`SELECT COUNT(*) AS n FROM \`${t}\``))[0] as { n: number }[])[0]!.n,
+        );
+      expect(await a.purgeExpired(now)).toBe(0);
+      expect(await count(table)).toBe(2);
+      expect(await count(`${table}_revoked`)).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('sign out everywhere marks 5 000 keys and resolves; the rows then go by themselves, with their marks', async () => {
+    const table = tableName('revoke');
+    const a = mysqlStore({ pool, table, sweepInterval: 0 });
+    const now = Date.now();
+    await a.create('keep', { ...record(now), userId: 'many' });
+    await a.create('someone-else', { ...record(now), userId: 'other' });
+    await admin.query(
+      `INSERT INTO \`${table}\` (\`key\`, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+         SELECT CONCAT('s', seq), '{}', 'many', ?, ?, ? + 60000, ? + 600000, '{}' FROM seq_1_to_5000`,
+      [now, now, now, now],
+    );
+    const revoked = await a.destroyByUser('many', { except: 'keep' });
+    expect(revoked).toHaveLength(5000);
+    expect(new Set(revoked)).toEqual(new Set(Array.from({ length: 5000 }, (_, i) => `s${i + 1}`)));
+    // Gone from the moment it resolves, through another store on its own pool.
+    const other = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 });
+    try {
+      const b = mysqlStore({ pool: other, table, sweepInterval: 0 });
+      expect(await b.get('s1', now)).toBeNull();
+      expect((await b.listByUser('many', now)).map((x) => x.key)).toEqual(['keep']);
+      expect(await b.destroyByUser('many', { except: 'keep' })).toEqual([]);
+    } finally {
+      await other.end();
+    }
+    const left = async () =>
+      (
+        (
+          await admin.query(
+            `SELECT (SELECT COUNT(*) FROM \`${table}\`) AS rows_left, (SELECT COUNT(*) FROM \`${table}_revoked\`) AS marks`,
+          )
+        )[0] as { rows_left: number; marks: number }[]
+      )[0]!;
+    const deadline = Date.now() + 10_000;
+    while (Number((await left()).marks) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await left()).toEqual({ rows_left: 2, marks: 0 });
+    await a.close();
+  });
+
+  it('a revoked key written again (a create, an insert over it) is a live session again', async () => {
+    const table = tableName('rewrite');
+    const a = mysqlStore({ pool, table, sweepInterval: 0 });
+    const now = Date.now();
+    const r = { ...record(now, { v: 1 }), userId: 'rewrite-user' };
+    await a.create('k-create', r);
+    await a.create('k-insert', r);
+    await a.ping();
+    // Marked, the rows not yet deleted.
+    await admin.query(
+      `INSERT INTO \`${table}_revoked\` (\`key\`) VALUES ('k-create'), ('k-insert')`,
+    );
+    expect(await a.get('k-create', now)).toBeNull();
+    await a.create('k-create', { ...r, data: { v: 2 } });
+    expect(await a.insert!('k-insert', { ...r, data: { v: 3 } }, now)).toBe(true);
+    expect((await a.get('k-create', now))?.data).toEqual({ v: 2 });
+    expect((await a.get('k-insert', now))?.data).toEqual({ v: 3 });
+    expect((await a.listByUser('rewrite-user', now)).length).toBe(2);
+    await a.purgeExpired(now); // reaps: nothing of theirs is marked any more
+    expect((await a.get('k-create', now))?.data).toEqual({ v: 2 });
+    expect((await a.get('k-insert', now))?.data).toEqual({ v: 3 });
+  });
+
+  it('a v1 table is upgraded on open, by two stores at once; without createTable it is a config error with the fix', async () => {
+    const table = tableName('v1');
+    await admin.query(`CREATE TABLE \`${table}\` (
+      \`key\` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+      data LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL CHECK (JSON_VALID(data)),
+      user_id TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+      created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+      absolute_expires_at BIGINT NOT NULL,
+      meta LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+      INDEX \`${table}_expires_at\` (expires_at),
+      INDEX \`${table}_user_id\` (user_id(191))
+    ) ENGINE=InnoDB COMMENT='tessera-session schema v1'`);
+    const now = Date.now();
+    const long = `${'u'.repeat(300)}é`;
+    await admin.query(
+      `INSERT INTO \`${table}\` VALUES ('old-1', '{"a":1}', ?, ?, ?, ?, ?, '{}'), ('old-2', '{}', ?, ?, ?, ?, ?, '{}')`,
+      [
+        long,
+        now,
+        now,
+        now + 60_000,
+        now + 600_000,
+        `${long}x`,
+        now,
+        now,
+        now + 60_000,
+        now + 600_000,
+      ],
+    );
+    const manual = mysqlStore({ pool, table, createTable: false, sweepInterval: 0 });
+    await expect(manual.get('old-1', now)).rejects.toMatchObject({
+      code: 'ERR_SESSION_CONFIG',
+      message: expect.stringContaining(`ALTER TABLE \`${table}\` ADD COLUMN user_hash`),
+    });
+    const [a, b] = [
+      mysqlStore({ pool, table, sweepInterval: 0 }),
+      mysqlStore({ pool, table, sweepInterval: 0 }),
+    ];
+    const [x, y] = await Promise.all([a.get('old-1', now), b.get('old-2', now)]);
+    expect(x?.data).toEqual({ a: 1 });
+    expect(y?.userId).toBe(`${long}x`);
+    expect((await a.listByUser(long, now)).map((s) => s.key)).toEqual(['old-1']);
+    expect(await b.destroyByUser(`${long}x`)).toEqual(['old-2']);
+    const [idx] = await admin.query(
+      `SELECT DISTINCT index_name AS name FROM information_schema.statistics
+       WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1`,
+      [table],
+    );
+    expect((idx as { name: string }[]).map((r) => r.name)).toEqual([
+      'PRIMARY',
+      `${table}_expires_at`,
+      `${table}_user`,
+    ]);
+    expect(await manual.get('old-1', now)).not.toBeNull(); // upgraded: the manual store opens now
+  });
+
   it('purgeExpired deletes expired rows only, in batches (10k rows, injected clock)', async () => {
     const table = tableName('purge');
     const store = mysqlStore({ pool, table, sweepInterval: 0, purgeBatch: 700 });
     const now = Date.now();
     await store.ping();
     await admin.query(
-      `INSERT INTO \`${table}\` SELECT CONCAT('k', seq), '{}', NULL, ?, ?,
+      `INSERT INTO \`${table}\` (\`key\`, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta)
+         SELECT CONCAT('k', seq), '{}', NULL, ?, ?,
          IF(seq % 2 = 0, ? + 1000, ? + 3600000), ? + 7200000, '{}' FROM seq_1_to_10000`,
       [now, now, now, now, now],
     );
@@ -212,7 +408,8 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
 
   it('mysqlSchema is the DDL the store applies', async () => {
     const table = tableName('manual');
-    await admin.query(mysqlSchema(table));
+    // Two statements, as a migration tool would run them.
+    for (const sql of mysqlSchema(table).split(/;\n/)) if (sql.trim()) await admin.query(sql);
     const store = mysqlStore({ pool, table, createTable: false, sweepInterval: 0 });
     const now = Date.now();
     await store.create('k', record(now, { a: 1 }));

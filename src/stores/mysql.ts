@@ -1,5 +1,6 @@
 import type { Pool, PoolOptions } from 'mysql2/promise';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { ensureSchema, SCHEMA_VERSION, schemaStatements, USER_IS } from '../lib/mysql-schema.ts';
 import { dataExpression, type Flavour, type Row, toRecord } from '../lib/mysql-sql.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
@@ -36,7 +37,8 @@ export interface MysqlStoreOptions {
   readonly purgeBatch?: number;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// 53 characters at most: MySQL names are 64, and the longest name made from it is `<table>_expires_at`.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,52}$/;
 
 /**
  * The schema version this release writes; a later release migrates from it.
@@ -46,10 +48,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * console.log(`tessera MySQL schema v${MYSQL_SCHEMA_VERSION}`);
  * ```
  */
-export const MYSQL_SCHEMA_VERSION = 1;
+export const MYSQL_SCHEMA_VERSION = SCHEMA_VERSION;
 
 /**
- * The DDL, for teams that apply their schema by hand (`createTable: false`).
+ * The DDL, for teams that apply their schema by hand (`createTable: false`): two statements, the
+ * sessions table and `<table>_revoked` (the keys a revocation marked until their rows are deleted).
  *
  * @example
  * ```ts
@@ -57,22 +60,7 @@ export const MYSQL_SCHEMA_VERSION = 1;
  * ```
  */
 export function mysqlSchema(table = 'tessera_sessions'): string {
-  // Binary collations: keys are base64url (case matters) and user ids are compared exactly; the
-  // default case-insensitive collations would make two different keys one row.
-  // `data` is LONGTEXT checked as JSON (MariaDB's JSON type is exactly that): it keeps the
-  // text, so object keys come back in the order they were written.
-  return `CREATE TABLE IF NOT EXISTS \`${table}\` (
-  \`key\` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, -- SHA-256 of the token, base64url
-  data LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL CHECK (JSON_VALID(data)),
-  user_id TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, -- any length; indexed by its first 191 characters
-  created_at BIGINT NOT NULL,           -- epoch ms
-  last_seen_at BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  absolute_expires_at BIGINT NOT NULL,
-  meta LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  INDEX \`${table}_expires_at\` (expires_at),
-  INDEX \`${table}_user_id\` (user_id(191))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT='tessera-session schema v${MYSQL_SCHEMA_VERSION}'`;
+  return `${schemaStatements(table).join(';\n\n')};`;
 }
 
 /**
@@ -114,7 +102,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
   }
   if (!IDENTIFIER.test(table)) {
     throw new SessionConfigError(
-      `mysqlStore: table ${JSON.stringify(table)} must be an SQL identifier (A-Z, a-z, 0-9, _; at most 63)`,
+      `mysqlStore: table ${JSON.stringify(table)} must be an SQL identifier (A-Z, a-z, 0-9, _; at most 53)`,
     );
   }
   if (!Number.isInteger(statementTimeout) || statementTimeout < 100) {
@@ -173,8 +161,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
         'mysqlStore: the server runs with sql_mode NO_BACKSLASH_ESCAPES, which mysql2 escaping does not support; remove it from sql_mode (or set it without it on the pool)',
       );
     }
-    // CREATE TABLE IF NOT EXISTS takes a metadata lock: processes starting together do not race.
-    if (createTable) await pool.query({ sql: mysqlSchema(table), timeout: 10_000 });
+    await ensureSchema(pool, table, createTable, statementTimeout);
   }
 
   /** Run a statement; failures become ERR_SESSION_STORE_UNAVAILABLE, a dropped table is recreated once. */
@@ -205,8 +192,18 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
           `mysql: ${what}: the statement (~${bytes} bytes) is over the server's max_allowed_packet (${maxPacket}); store less in the session or raise max_allowed_packet`,
         );
       }
-      const exec = async () =>
-        (await pool.query({ sql: bounded(sql), timeout: statementTimeout + 1000 }, params))[0] as R;
+      const exec = async (): Promise<R> => {
+        for (let victim = 1; ; victim++) {
+          try {
+            const sent = { sql: bounded(sql), timeout: statementTimeout + 1000 };
+            return (await pool.query(sent, params))[0] as R;
+          } catch (err) {
+            // A deadlock's victim was rolled back whole, so it is sent again (a revocation's marks
+            // and a regenerate's check of them can take their locks in either order).
+            if ((err as { code?: string }).code !== 'ER_LOCK_DEADLOCK' || victim === 3) throw err;
+          }
+        }
+      };
       try {
         return await exec();
       } catch (err) {
@@ -229,28 +226,74 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
   }
 
   type Result = { affectedRows: number };
+  const r = `\`${table}_revoked\``;
+  /** Not marked by a revocation (whose rows go afterwards, with their marks: {@link reap}). */
+  const alive = `NOT EXISTS (SELECT 1 FROM ${r} AS m WHERE m.\`key\` = ${t}.\`key\`)`;
+  const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
   const purge = async (now: number) => {
+    await reap().catch(() => {}); // a failure: the next sweep reaps
     let total = 0;
     for (;;) {
+      // Marked rows are left to the reap, which deletes each with its mark.
       const { affectedRows } = await run<Result>(
         'purgeExpired',
-        `DELETE FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ${purgeBatch}`,
+        `DELETE FROM ${t} WHERE expires_at <= ? AND ${alive} ORDER BY expires_at LIMIT ${purgeBatch}`,
         [now],
       );
       total += affectedRows;
       if (affectedRows < purgeBatch) return total;
     }
   };
+
+  /**
+   * Delete the rows revocations marked, each with its mark in one statement, `purgeBatch` at a
+   * time. A revocation landing while a reap runs has it go round once more.
+   */
+  let reaping: Promise<void> | null = null;
+  let reapAgain = false;
+  function reap(): Promise<void> {
+    if (reaping) {
+      reapAgain = true;
+      return reaping;
+    }
+    reaping = (async () => {
+      try {
+        do {
+          reapAgain = false;
+          for (;;) {
+            const marks = await run<{ key: string }[]>(
+              'revokeUserSessions',
+              `SELECT \`key\` FROM ${r} LIMIT ${purgeBatch}`,
+              [],
+              true,
+            );
+            if (marks.length === 0) break;
+            await run(
+              'revokeUserSessions',
+              `DELETE ${t}, m FROM ${r} AS m LEFT JOIN ${t} ON ${t}.\`key\` = m.\`key\` WHERE m.\`key\` IN (${list(marks.length)})`,
+              marks.map((row) => row.key),
+            );
+            if (marks.length < purgeBatch) break;
+          }
+        } while (reapAgain && !closed);
+      } finally {
+        reaping = null;
+      }
+    })();
+    return reaping;
+  }
+  let closed = false;
   const sweep = scheduleSweep(sweepInterval, purge);
 
   const select = `SELECT ${columns} FROM ${t}`;
   /**
    * The record after a write, read in a second statement (neither MySQL nor MariaDB has
    * `UPDATE … RETURNING`): it holds the write and maybe later ones, never an older state;
-   * `null` when a destroy landed in between.
+   * `null` when a destroy or a revocation landed in between.
    */
   async function readBack(what: string, key: string): Promise<SessionRecord | null> {
-    const rows = await run<Row[]>(what, `${select} WHERE \`key\` = ?`, [key], true);
+    const rows = await run<Row[]>(what, `${select} WHERE \`key\` = ? AND ${alive}`, [key], true);
     return rows[0] ? toRecord(rows[0]) : null;
   }
   /** Set-up done (or failed), so `flavour` is the server's: the statements below depend on it. */
@@ -258,11 +301,6 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     if (ready === null) await run(what, 'SELECT 1', [], true);
     else await ready.catch(() => {});
   }
-  /**
-   * Delete the user's sessions among `keys`, 1000 per statement; resolves those deleted. MariaDB
-   * says which with `DELETE … RETURNING`; MySQL has no RETURNING, so every key asked for that
-   * was found when it looked counts.
-   */
   /** The delta as one UPDATE, only while the row is alive; whether it was. */
   async function write(what: string, key: string, delta: SessionDelta, now: number) {
     const { affectedRows } = await run<Result>(what, () => {
@@ -270,20 +308,24 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       return {
         sql: `UPDATE ${t} SET data = ${data.sql}, expires_at = COALESCE(?, expires_at),
                 last_seen_at = COALESCE(?, last_seen_at)
-              WHERE \`key\` = ? AND expires_at > ?`,
+              WHERE \`key\` = ? AND expires_at > ? AND ${alive}`,
         params: [...data.params, delta.expiresAt ?? null, delta.lastSeenAt ?? null, key, now],
       };
     });
     // affectedRows counts matched rows, changed or not: mysql2 sets CLIENT_FOUND_ROWS by default.
     return affectedRows > 0;
   }
-
+  /**
+   * Delete the user's sessions among `keys`, 1000 per statement; resolves those deleted. MariaDB
+   * says which with `DELETE … RETURNING`; MySQL has no RETURNING, so every key asked for that
+   * was found when it looked counts.
+   */
   async function deleteKeys(what: string, userId: string, keys: readonly string[]) {
     await flavourKnown(what);
     const deleted: string[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
-      const sql = `DELETE FROM ${t} WHERE user_id = ? AND \`key\` IN (${batch.map(() => '?').join(', ')})`;
+      const sql = `DELETE FROM ${t} WHERE ${USER_IS} AND \`key\` IN (${list(batch.length)})`;
       if (flavour === 'mariadb') {
         const rows = await run<{ key: string }[]>(what, `${sql} RETURNING \`key\``, [
           userId,
@@ -297,36 +339,54 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     }
     return deleted;
   }
+  const insertRow = `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+  const duplicate = (err: unknown) =>
+    (err as { cause?: { code?: string } }).cause?.code === 'ER_DUP_ENTRY';
   return {
     async get(key, now) {
       const rows = await run<Row[]>(
         'get',
-        `${select} WHERE \`key\` = ? AND expires_at > ?`,
+        `${select} WHERE \`key\` = ? AND expires_at > ? AND ${alive}`,
         [key, now],
         true,
       );
       return rows[0] ? toRecord(rows[0]) : null;
     },
-    async create(key, r) {
+    async create(key, record) {
+      // A new key (every login's) is one INSERT. Over an existing row, its mark (if a revocation
+      // left one) goes first, then the row is replaced: a reap between finds no mark and leaves
+      // the new row, and one before leaves no row to replace.
+      try {
+        await run('create', insertRow, rowValues(key, record));
+        return;
+      } catch (err) {
+        if (!duplicate(err)) throw err;
+      }
+      await run('create', `DELETE FROM ${r} WHERE \`key\` = ?`, [key]);
       await run(
         'create',
-        `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `${insertRow}
          ON DUPLICATE KEY UPDATE data = VALUES(data), user_id = VALUES(user_id), created_at = VALUES(created_at),
            last_seen_at = VALUES(last_seen_at), expires_at = VALUES(expires_at),
            absolute_expires_at = VALUES(absolute_expires_at), meta = VALUES(meta)`,
-        rowValues(key, r),
+        rowValues(key, record),
       );
     },
-    async insert(key, r, now) {
-      // An expired row under the key is replaced; a live one makes the plain INSERT fail with a
-      // duplicate key (atomic in the server: of two racing inserts exactly one lands).
-      await run('insert', `DELETE FROM ${t} WHERE \`key\` = ? AND expires_at <= ?`, [key, now]);
+    async insert(key, record, now) {
+      // An expired or revoked row under the key is deleted (a revoked one with its mark); a live
+      // one makes the plain INSERT fail with a duplicate key (atomic in the server: of two racing
+      // inserts exactly one lands).
+      await run(
+        'insert',
+        `DELETE ${t}, m FROM ${t} LEFT JOIN ${r} AS m ON m.\`key\` = ${t}.\`key\`
+         WHERE ${t}.\`key\` = ? AND (${t}.expires_at <= ? OR m.\`key\` IS NOT NULL)`,
+        [key, now],
+      );
       try {
-        const insert = `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
-        await run('insert', insert, rowValues(key, r));
+        await run('insert', insertRow, rowValues(key, record));
         return true;
       } catch (err) {
-        if ((err as { cause?: { code?: string } }).cause?.code === 'ER_DUP_ENTRY') return false;
+        if (duplicate(err)) return false;
         throw err;
       }
     },
@@ -340,13 +400,15 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       // One statement: renaming the primary key moves the row, with the delta applied to its
-      // current value, only while it is alive. Nobody else knows newKey, so reading it after is safe.
+      // current value, only while it is alive and not revoked. Nobody else knows newKey, so
+      // reading it after is safe. Against a revocation of the same user, the row's locks order
+      // the two: the test "a regenerate racing sign out everywhere" holds it.
       const { affectedRows } = await run<Result>('regenerate', () => {
         const data = dataExpression(delta, flavour);
         return {
           sql: `UPDATE ${t} SET data = ${data.sql}, \`key\` = ?, user_id = ?,
                   expires_at = COALESCE(?, expires_at), last_seen_at = COALESCE(?, last_seen_at)
-                WHERE \`key\` = ? AND expires_at > ?`,
+                WHERE \`key\` = ? AND expires_at > ? AND ${alive}`,
           params: [
             ...data.params,
             newKey,
@@ -363,64 +425,79 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     async touch(key, expiresAt, lastSeenAt, now) {
       const { affectedRows } = await run<Result>(
         'touch',
-        `UPDATE ${t} SET expires_at = ?, last_seen_at = ? WHERE \`key\` = ? AND expires_at > ?`,
+        `UPDATE ${t} SET expires_at = ?, last_seen_at = ? WHERE \`key\` = ? AND expires_at > ? AND ${alive}`,
         [expiresAt, lastSeenAt, key, now],
       );
       return affectedRows > 0 ? readBack('touch', key) : null;
     },
     async destroy(key) {
-      const { affectedRows } = await run<Result>('destroy', `DELETE FROM ${t} WHERE \`key\` = ?`, [
-        key,
-      ]);
+      // A revoked row is gone already: deleting it reports nothing.
+      const { affectedRows } = await run<Result>(
+        'destroy',
+        `DELETE FROM ${t} WHERE \`key\` = ? AND ${alive}`,
+        [key],
+      );
       return affectedRows > 0;
     },
     async listByUser(userId, now) {
       const rows = await run<Row[]>(
         'listByUser',
-        `${select} WHERE user_id = ? AND expires_at > ?`,
+        `${select} WHERE ${USER_IS} AND expires_at > ? AND ${alive}`,
         [userId, now],
         true,
       );
       return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
     },
     async destroyByUser(userId, { except, keys } = {}) {
-      // MySQL has no DELETE … RETURNING: read the keys (index only, no record parsed), then delete
-      // exactly those (1000 per statement). Resolves the keys deleted.
+      // The user's keys are marked (read from the user index alone, no row touched) and the call
+      // resolves; every statement skips a marked key from then on, and the rows are deleted
+      // afterwards with their marks (reap). 10 000 sessions in a table the buffer pool does not
+      // hold: 1 155 ms when the rows were deleted here, one page each (BENCHMARKS.md).
       if (keys !== undefined && keys.length === 0) return [];
-      const only = keys ? ` AND \`key\` IN (${keys.map(() => '?').join(', ')})` : '';
+      const only = keys ? ` AND \`key\` IN (${list(keys.length)})` : '';
+      const params = [userId, except ?? '', ...(keys ?? [])];
+      const mine = `FROM ${t} WHERE ${USER_IS} AND \`key\` <> ?${only}`;
       await flavourKnown('destroyByUser');
+      let revoked: string[];
       if (flavour === 'mariadb') {
-        // MariaDB: one statement, the keys deleted come back with it (a session the user creates
-        // meanwhile is either deleted and listed, or untouched).
+        // One statement, the keys marked come back with it (a session the user creates
+        // meanwhile is either marked and listed, or untouched).
         const rows = await run<{ key: string }[]>(
           'destroyByUser',
-          `DELETE FROM ${t} WHERE user_id = ? AND \`key\` <> ?${only} RETURNING \`key\``,
-          [userId, except ?? '', ...(keys ?? [])],
+          `INSERT IGNORE INTO ${r} (\`key\`) SELECT \`key\` ${mine} AND ${alive} RETURNING \`key\``,
+          params,
         );
-        return rows.map((row) => row.key);
+        revoked = rows.map((row) => row.key);
+      } else {
+        // MySQL has no INSERT … RETURNING: the keys first, then the marks, of rows still the user's.
+        const listed = await run<{ key: string }[]>(
+          'destroyByUser',
+          `SELECT \`key\` ${mine} AND ${alive}`,
+          params,
+          true,
+        );
+        revoked = listed.map((row) => row.key);
+        for (let i = 0; i < revoked.length; i += 1000) {
+          const batch = revoked.slice(i, i + 1000);
+          await run(
+            'destroyByUser',
+            `INSERT IGNORE INTO ${r} (\`key\`) SELECT \`key\` FROM ${t} WHERE ${USER_IS} AND \`key\` IN (${list(batch.length)})`,
+            [userId, ...batch],
+          );
+        }
       }
-      const listed = await run<{ key: string }[]>(
-        'destroyByUser',
-        `SELECT \`key\` FROM ${t} WHERE user_id = ? AND \`key\` <> ?${only}`,
-        [userId, except ?? '', ...(keys ?? [])],
-        true,
-      );
-      return deleteKeys(
-        'destroyByUser',
-        userId,
-        listed.map((row) => row.key),
-      );
+      if (revoked.length > 0) void reap().catch(() => {}); // a failure: the next sweep reaps
+      return revoked;
     },
     async destroyUserSurplus(userId, { keep, except }, now) {
-      // Two statements: the live sessions' keys and last-seen times (no record read), then one
-      // DELETE of exactly the surplus. Finding the cut in SQL (ORDER BY … LIMIT 1 OFFSET keep as a
-      // scalar subquery, three times, inside the DELETE) read the user's rows four times: 130-320
-      // ms for a login past a bound of 10 000, against ~50 ms for this read. A session seen
-      // between the two statements may go though it is no longer among the oldest: a login at
-      // the cap removes the session that was the oldest when it looked.
+      // Two statements: the live sessions' keys and last-seen times (from the user index alone),
+      // then one DELETE of exactly the surplus. Finding the cut in SQL (ORDER BY … LIMIT 1 OFFSET
+      // keep as a scalar subquery, three times, inside the DELETE) read the user's rows four
+      // times. A session seen between the two statements may go though it is no longer among
+      // the oldest: a login at the cap removes the session that was the oldest when it looked.
       const live = await run<{ key: string; last_seen_at: number | string }[]>(
         'destroyUserSurplus',
-        `SELECT \`key\`, last_seen_at FROM ${t} WHERE user_id = ? AND expires_at > ? AND \`key\` <> ?`,
+        `SELECT \`key\`, last_seen_at FROM ${t} WHERE ${USER_IS} AND expires_at > ? AND \`key\` <> ? AND ${alive}`,
         [userId, now, except ?? ''],
         true,
       );
@@ -436,7 +513,9 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       await run('ping', 'SELECT 1', [], true);
     },
     async close() {
+      closed = true;
       sweep.stop();
+      await reaping?.catch(() => {});
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };
