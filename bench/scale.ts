@@ -194,7 +194,7 @@ async function openStore(kind: Kind, where: Where, probe = false): Promise<Opene
       const { default: mysql } = await import('mysql2/promise');
       const { mysqlStore } = await import('../src/stores/mysql.ts');
       const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 20 });
-      if (!probe) await pool.query(`DROP TABLE IF EXISTS ${TABLE}`);
+      if (!probe) await pool.query(`DROP TABLE IF EXISTS ${TABLE}, ${TABLE}_revoked`);
       const store = mysqlStore({ pool, table: TABLE, sweepInterval: 0 });
       await store.get('warm-up', Date.now());
       return {
@@ -214,7 +214,7 @@ async function openStore(kind: Kind, where: Where, probe = false): Promise<Opene
         },
         cleanup: async () => {
           const p = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 });
-          await p.query(`DROP TABLE IF EXISTS ${TABLE}`).finally(() => p.end());
+          await p.query(`DROP TABLE IF EXISTS ${TABLE}, ${TABLE}_revoked`).finally(() => p.end());
         },
       };
     }

@@ -172,33 +172,43 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
     expect(await store.get('regen-again', now)).toBeNull();
   });
 
-  it('a regenerate racing "sign out everywhere" on another connection never leaves a live session (200 rounds)', async () => {
-    const table = tableName('race');
-    const other = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
-    try {
-      const a = mysqlStore({ pool, table, sweepInterval: 0 });
-      const b = mysqlStore({ pool: other, table, sweepInterval: 0 });
-      const now = Date.now();
-      let regenerated = 0;
-      for (let i = 0; i < 200; i++) {
-        const user = `racer-${i}`;
-        await a.create(`r${i}`, { ...record(now, { n: i }), userId: user });
-        await a.create(`s${i}`, { ...record(now), userId: user });
-        const [moved] = await Promise.all([
-          a.regenerate(`r${i}`, `m${i}`, { delta: { set: { m: 1 } }, userId: user }, now),
-          b.destroyByUser(user),
-        ]);
-        if (moved) regenerated++;
-        expect(await a.get(`m${i}`, now)).toBeNull();
-        expect(await b.get(`r${i}`, now)).toBeNull();
-        expect(await a.listByUser(user, now)).toEqual([]);
+  for (const isolation of ['REPEATABLE-READ', 'READ-COMMITTED']) {
+    it(`a regenerate racing "sign out everywhere" on another connection never leaves a live session (200 rounds, pools at ${isolation})`, async () => {
+      const table = tableName(`race_${isolation.slice(0, 4).toLowerCase()}`);
+      // Every connection of both pools starts at this isolation level, as a server or pool set so would.
+      const pools = [1, 2].map(() => {
+        const p = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
+        p.on('connection', (c) => {
+          c.query(`SET SESSION tx_isolation = '${isolation}'`);
+        });
+        return p;
+      });
+      try {
+        const [a, b] = pools.map((p) => mysqlStore({ pool: p, table, sweepInterval: 0 }));
+        const now = Date.now();
+        let regenerated = 0;
+        for (let i = 0; i < 200; i++) {
+          const user = `racer-${i}`;
+          await a!.create(`r${i}`, { ...record(now, { n: i }), userId: user });
+          await a!.create(`s${i}`, { ...record(now), userId: user });
+          const [moved] = await Promise.all([
+            a!.regenerate(`r${i}`, `m${i}`, { delta: { set: { m: 1 } }, userId: user }, now),
+            b!.destroyByUser(user),
+          ]);
+          if (moved) regenerated++;
+          expect(await a!.get(`m${i}`, now)).toBeNull();
+          expect(await b!.get(`r${i}`, now)).toBeNull();
+          expect(await a!.listByUser(user, now)).toEqual([]);
+        }
+        const [level] = await pools[0]!.query('SELECT @@tx_isolation AS level');
+        expect((level as { level: string }[])[0]!.level).toBe(isolation);
+        // Both orders happened: some regenerates landed first (and were revoked), some came too late.
+        expect(regenerated).toBeGreaterThan(0);
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
       }
-      // Both orders happened: some regenerates landed first (and were revoked), some came too late.
-      expect(regenerated).toBeGreaterThan(0);
-    } finally {
-      await other.end();
-    }
-  });
+    });
+  }
 
   it('a key marked by a revocation is refused by every call, on any connection, until its row goes with its mark', async () => {
     const table = tableName('marks');
