@@ -27,6 +27,15 @@ afterAll(async () => {
   await pool.end();
 });
 
+const indexesOf = async (table: string) => {
+  const [idx] = await admin.query(
+    `SELECT DISTINCT index_name AS name FROM information_schema.statistics
+     WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1`,
+    [table],
+  );
+  return (idx as { name: string }[]).map((r) => r.name);
+};
+
 const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): SessionRecord => ({
   data,
   userId: null,
@@ -57,16 +66,7 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
     expect((await store.get('AbC', now))?.data).toEqual({ z: 1, a: 2, m: { y: 1, b: 2 } });
     expect(Object.keys((await store.get('AbC', now))!.data)).toEqual(['z', 'a', 'm']);
     expect((await store.get('abc', now))?.data).toEqual({ other: true });
-    const [idx] = await admin.query(
-      `SELECT DISTINCT index_name AS name FROM information_schema.statistics
-       WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1`,
-      [table],
-    );
-    expect((idx as { name: string }[]).map((r) => r.name)).toEqual([
-      'PRIMARY',
-      `${table}_expires_at`,
-      `${table}_user`,
-    ]);
+    expect(await indexesOf(table)).toEqual(['PRIMARY', `${table}_expires_at`, `${table}_user`]);
   });
 
   it('keys with quotes, backslashes, dots, dollars and unicode are plain keys in the delta', async () => {
@@ -363,16 +363,7 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
     expect(y?.userId).toBe(`${long}x`);
     expect((await a.listByUser(long, now)).map((s) => s.key)).toEqual(['old-1']);
     expect(await b.destroyByUser(`${long}x`)).toEqual(['old-2']);
-    const [idx] = await admin.query(
-      `SELECT DISTINCT index_name AS name FROM information_schema.statistics
-       WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1`,
-      [table],
-    );
-    expect((idx as { name: string }[]).map((r) => r.name)).toEqual([
-      'PRIMARY',
-      `${table}_expires_at`,
-      `${table}_user`,
-    ]);
+    expect(await indexesOf(table)).toEqual(['PRIMARY', `${table}_expires_at`, `${table}_user`]);
     expect(await manual.get('old-1', now)).not.toBeNull(); // upgraded: the manual store opens now
   });
 

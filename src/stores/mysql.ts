@@ -3,6 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { ensureSchema, SCHEMA_VERSION, schemaStatements, USER_IS } from '../lib/mysql-schema.ts';
 import { dataExpression, type Flavour, type Row, toRecord } from '../lib/mysql-sql.ts';
 import { rowValues } from '../lib/row.ts';
+import { singleFlight } from '../lib/single-flight.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
@@ -270,39 +271,27 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
    * Delete the rows revocations marked, each with its mark in one statement, `purgeBatch` at a
    * time. A revocation landing while a reap runs has it go round once more.
    */
-  let reaping: Promise<void> | null = null;
-  let reapAgain = false;
-  function reap(): Promise<void> {
-    if (reaping) {
-      reapAgain = true;
-      return reaping;
-    }
-    reaping = (async () => {
-      try {
-        do {
-          reapAgain = false;
-          for (;;) {
-            const marks = await run<{ key: string }[]>(
-              'revokeUserSessions',
-              `SELECT \`key\` FROM ${r} LIMIT ${purgeBatch}`,
-              [],
-              true,
-            );
-            if (marks.length === 0) break;
-            await run(
-              'revokeUserSessions',
-              `DELETE ${t}, m FROM ${r} AS m LEFT JOIN ${t} ON ${t}.\`key\` = m.\`key\` WHERE m.\`key\` IN (${list(marks.length)})`,
-              marks.map((row) => row.key),
-            );
-            if (marks.length < purgeBatch) break;
-          }
-        } while (reapAgain && !closed);
-      } finally {
-        reaping = null;
+  const reaper = singleFlight(
+    async () => {
+      for (;;) {
+        const marks = await run<{ key: string }[]>(
+          'revokeUserSessions',
+          `SELECT \`key\` FROM ${r} LIMIT ${purgeBatch}`,
+          [],
+          true,
+        );
+        if (marks.length === 0) return;
+        await run(
+          'revokeUserSessions',
+          `DELETE ${t}, m FROM ${r} AS m LEFT JOIN ${t} ON ${t}.\`key\` = m.\`key\` WHERE m.\`key\` IN (${list(marks.length)})`,
+          marks.map((row) => row.key),
+        );
+        if (marks.length < purgeBatch) return;
       }
-    })();
-    return reaping;
-  }
+    },
+    () => closed,
+  );
+  const reap = reaper.start;
   let closed = false;
   const sweep = scheduleSweep(sweepInterval, purge);
 
@@ -555,7 +544,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     async close() {
       closed = true;
       sweep.stop();
-      await reaping?.catch(() => {});
+      await reaper.settled();
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };

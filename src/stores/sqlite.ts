@@ -3,6 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
+import { singleFlight } from '../lib/single-flight.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteSchema } from '../lib/sqlite-schema.ts';
 import {
   PURGE_BATCH,
@@ -272,25 +273,13 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
    * lands while a reap is running has it go round once more, so its rows are not left waiting
    * for the next sweep.
    */
-  let reaping: Promise<void> | null = null;
-  let reapAgain = false;
-  function reap(): Promise<void> {
-    if (reaping) {
-      reapAgain = true;
-      return reaping;
-    }
-    reaping = (async () => {
-      try {
-        do {
-          reapAgain = false;
-          await inBatches('revokeUserSessions', reapSql(table), () => sql().reap!, 0);
-        } while (reapAgain && !closed);
-      } finally {
-        reaping = null;
-      }
-    })();
-    return reaping;
-  }
+  const reaper = singleFlight(
+    async () => {
+      await inBatches('revokeUserSessions', reapSql(table), () => sql().reap!, 0);
+    },
+    () => closed,
+  );
+  const reap = reaper.start;
 
   let closed = false;
   const sweep = scheduleSweep(sweepInterval, purge);
@@ -437,7 +426,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     async close() {
       closed = true;
       sweep.stop();
-      await reaping?.catch(() => {});
+      await reaper.settled();
       await checkpointer?.stop();
       if (owned && db.isOpen) db.close();
       else inline();
