@@ -149,7 +149,7 @@ try {
   }
 } finally {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
-  await mysqlPool.query(`DROP TABLE IF EXISTS \`${table}\``).catch(() => {});
+  await mysqlPool.query(`DROP TABLE IF EXISTS \`${table}\`, \`${table}_revoked\``).catch(() => {});
   await pool.end();
   await mysqlPool.end();
   redis.disconnect();

@@ -63,7 +63,7 @@ afterAll(async () => {
   }
   if (!mysqlDown) {
     const c = await mysql.createConnection({ uri: MYSQL_URL });
-    await c.query(`DROP TABLE IF EXISTS \`${mysqlTable}\``);
+    await c.query(`DROP TABLE IF EXISTS \`${mysqlTable}\`, \`${mysqlTable}_revoked\``);
     await c.end();
   }
   if (!redisDown) {

@@ -76,10 +76,10 @@ export const storeFactories: StoreFactory[] = [
       const close = store.close;
       return Object.assign(store, {
         async close() {
+          await close(); // first: a reap still running would make the tables again
           const c = await mysql.createConnection({ uri: MYSQL_URL });
-          await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+          await c.query(`DROP TABLE IF EXISTS \`${table}\`, \`${table}_revoked\``);
           await c.end();
-          await close();
         },
       });
     },
