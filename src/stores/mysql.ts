@@ -1,9 +1,10 @@
 import type { Pool, PoolOptions } from 'mysql2/promise';
-import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
-import { ensureSchema, SCHEMA_VERSION, schemaStatements, USER_IS } from '../lib/mysql-schema.ts';
-import { dataExpression, type Flavour, type Row, toRecord } from '../lib/mysql-sql.ts';
+import { SessionConfigError } from '../errors.ts';
+import { mysqlConnection } from '../lib/mysql-connection.ts';
+import { mysqlRevocation, placeholders } from '../lib/mysql-revocation.ts';
+import { SCHEMA_VERSION, schemaStatements, USER_IS } from '../lib/mysql-schema.ts';
+import { dataExpression, type Row, toRecord } from '../lib/mysql-sql.ts';
 import { rowValues } from '../lib/row.ts';
-import { singleFlight } from '../lib/single-flight.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
@@ -117,182 +118,46 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     );
   }
 
-  let poolPromise: Promise<Pool> | null = given ? Promise.resolve(given) : null;
-  const getPool = () =>
-    (poolPromise ??= import('mysql2/promise').then(({ default: mysql }) => {
-      const pool = mysql.createPool({
-        // Bounded waits: a request gets an answer (or a 503) rather than hanging on a dead server.
-        connectTimeout: 5000,
-        connectionLimit: 10,
-        ...poolOptions,
-        uri: uri!,
-      });
-      // An idle connection dropping (server restart) is reported on the pool; without a listener
-      // it could crash the process. The pool replaces the connection by itself.
-      (pool as unknown as { pool: NodeJS.EventEmitter }).pool?.on?.('error', () => {});
-      return pool;
-    }));
-
+  const connection = mysqlConnection({
+    given,
+    uri,
+    poolOptions,
+    table,
+    createTable,
+    statementTimeout,
+  });
+  const { run, flavourKnown } = connection;
   const t = `\`${table}\``;
   const columns =
     '`key`, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
-  let flavour: Flavour = 'mariadb';
-  /** Bound one statement on the server: MariaDB aborts and rolls it back; MySQL bounds SELECTs only. */
-  const bounded = (sql: string) => {
-    if (flavour === 'mariadb')
-      return `SET STATEMENT max_statement_time = ${statementTimeout / 1000} FOR ${sql}`;
-    return sql.startsWith('SELECT')
-      ? `SELECT /*+ MAX_EXECUTION_TIME(${statementTimeout}) */${sql.slice('SELECT'.length)}`
-      : sql;
-  };
-
-  let ready: Promise<void> | null = null;
-  let maxPacket = Number.POSITIVE_INFINITY;
-  async function setUp(pool: Pool): Promise<void> {
-    const [rows] = await pool.query({
-      sql: 'SELECT VERSION() AS v, @@max_allowed_packet AS packet, @@sql_mode AS mode',
-      timeout: statementTimeout,
-    });
-    const server = (rows as { v: string; packet: number | string; mode: string }[])[0];
-    flavour = /mariadb/i.test(String(server?.v)) ? 'mariadb' : 'mysql';
-    maxPacket = Number(server?.packet) || Number.POSITIVE_INFINITY;
-    if (/NO_BACKSLASH_ESCAPES/.test(String(server?.mode))) {
-      // mysql2 escapes values with backslashes; under this mode they would not be escapes.
-      throw new SessionConfigError(
-        'mysqlStore: the server runs with sql_mode NO_BACKSLASH_ESCAPES, which mysql2 escaping does not support; remove it from sql_mode (or set it without it on the pool)',
-      );
-    }
-    await ensureSchema(pool, table, createTable, statementTimeout);
-  }
-
-  /** Run a statement; failures become ERR_SESSION_STORE_UNAVAILABLE, a dropped table is recreated once. */
-  async function run<R>(
-    what: string,
-    statement: string | (() => { sql: string; params: unknown[] }),
-    values: unknown[] = [],
-    idempotent = false,
-    serial = false,
-  ): Promise<R> {
-    try {
-      const pool = await getPool();
-      ready ??= setUp(pool).catch((err) => {
-        ready = null; // retried on the next call: the database may only be starting
-        throw err;
-      });
-      await ready;
-      // Built after set-up: the SQL depends on the server's flavour.
-      const { sql, params } =
-        typeof statement === 'string' ? { sql: statement, params: values } : statement();
-      // The client waits a second longer than the server, so the server's abort (which rolls the
-      // statement back) is what normally answers, not a client timeout on a statement that may land.
-      // A statement over max_allowed_packet would make the server drop the connection (and
-      // the pool hand that dead connection to the next request): refuse it before sending.
-      let bytes = sql.length;
-      for (const p of params) bytes += typeof p === 'string' ? Buffer.byteLength(p) * 2 : 24;
-      if (bytes > maxPacket) {
-        throw new SessionStoreError(
-          `mysql: ${what}: the statement (~${bytes} bytes) is over the server's max_allowed_packet (${maxPacket}); store less in the session or raise max_allowed_packet`,
-        );
-      }
-      const exec = async (): Promise<R> => {
-        for (let victim = 1; ; victim++) {
-          try {
-            const sent = { sql: bounded(sql), timeout: statementTimeout + 1000 };
-            if (!serial) return (await pool.query(sent, params))[0] as R;
-            // Under REPEATABLE READ whatever the server's or the pool's default: its gap locks
-            // order a regenerate and a revocation of the same user. Under READ COMMITTED the
-            // revocation's scan can miss the key a regenerate inserts behind it (the race test
-            // fails so within 50 rounds). SET STATEMENT cannot set the isolation level.
-            const connection = await pool.getConnection();
-            try {
-              await connection.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-              return (await connection.query(sent, params))[0] as R;
-            } finally {
-              connection.release();
-            }
-          } catch (err) {
-            // A deadlock's victim was rolled back whole, so it is sent again (a revocation's marks
-            // and a regenerate's check of them can take their locks in either order).
-            if ((err as { code?: string }).code !== 'ER_LOCK_DEADLOCK' || victim === 3) throw err;
-          }
-        }
-      };
-      try {
-        return await exec();
-      } catch (err) {
-        // A pooled connection the server already closed (a restart, an idle timeout) fails its
-        // next statement at once; a read is safe to send again on a fresh connection.
-        if (idempotent && (err as { fatal?: boolean }).fatal) return await exec();
-        if (createTable && (err as { code?: string }).code === 'ER_NO_SUCH_TABLE') {
-          ready = setUp(pool);
-          await ready;
-          return await exec();
-        }
-        throw err;
-      }
-    } catch (err) {
-      if (err instanceof SessionError) throw err;
-      throw new SessionStoreError(`mysql: ${what} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-  }
 
   type Result = { affectedRows: number };
-  const r = `\`${table}_revoked\``;
-  /** Not marked by a revocation (whose rows go afterwards, with their marks: {@link reap}). */
-  const alive = `NOT EXISTS (SELECT 1 FROM ${r} AS m WHERE m.\`key\` = ${t}.\`key\`)`;
-  /**
-   * The same as a join, for statements on one key or one user: the optimizer reads the mark as a
-   * constant, where the dependent subquery above runs per row (in-process, 8 in flight: a
-   * `get` 7 200-7 400 against 10 500-10 800 per second as a join, the same as with no check).
-   */
-  const marked = `${t} LEFT JOIN ${r} AS m ON m.\`key\` = ${t}.\`key\``;
-  const unmarked = 'm.`key` IS NULL';
+  let closed = false;
+  const revocation = mysqlRevocation({
+    table,
+    run,
+    flavour: connection.flavour,
+    flavourKnown,
+    purgeBatch,
+    closed: () => closed,
+  });
+  const { marked, unmarked, marks: r } = revocation;
   const k = `${t}.\`key\``;
-  const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
   const purge = async (now: number) => {
-    await reap().catch(() => {}); // a failure: the next sweep reaps
+    await revocation.reap().catch(() => {}); // a failure: the next sweep reaps
     let total = 0;
     for (;;) {
       // Marked rows are left to the reap, which deletes each with its mark.
       const { affectedRows } = await run<Result>(
         'purgeExpired',
-        `DELETE FROM ${t} WHERE expires_at <= ? AND ${alive} ORDER BY expires_at LIMIT ${purgeBatch}`,
+        `DELETE FROM ${t} WHERE expires_at <= ? AND ${revocation.alive} ORDER BY expires_at LIMIT ${purgeBatch}`,
         [now],
       );
       total += affectedRows;
       if (affectedRows < purgeBatch) return total;
     }
   };
-
-  /**
-   * Delete the rows revocations marked, each with its mark in one statement, `purgeBatch` at a
-   * time. A revocation landing while a reap runs has it go round once more.
-   */
-  const reaper = singleFlight(
-    async () => {
-      for (;;) {
-        const marks = await run<{ key: string }[]>(
-          'revokeUserSessions',
-          `SELECT \`key\` FROM ${r} LIMIT ${purgeBatch}`,
-          [],
-          true,
-        );
-        if (marks.length === 0) return;
-        await run(
-          'revokeUserSessions',
-          `DELETE ${t}, m FROM ${r} AS m LEFT JOIN ${t} ON ${t}.\`key\` = m.\`key\` WHERE m.\`key\` IN (${list(marks.length)})`,
-          marks.map((row) => row.key),
-        );
-        if (marks.length < purgeBatch) return;
-      }
-    },
-    () => closed,
-  );
-  const reap = reaper.start;
-  let closed = false;
   const sweep = scheduleSweep(sweepInterval, purge);
 
   const select = `SELECT ${columns.replace('`key`', k)} FROM ${marked}`;
@@ -305,15 +170,10 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     const rows = await run<Row[]>(what, `${select} WHERE ${k} = ? AND ${unmarked}`, [key], true);
     return rows[0] ? toRecord(rows[0]) : null;
   }
-  /** Set-up done (or failed), so `flavour` is the server's: the statements below depend on it. */
-  async function flavourKnown(what: string): Promise<void> {
-    if (ready === null) await run(what, 'SELECT 1', [], true);
-    else await ready.catch(() => {});
-  }
   /** The delta as one UPDATE, only while the row is alive; whether it was. */
   async function write(what: string, key: string, delta: SessionDelta, now: number) {
     const { affectedRows } = await run<Result>(what, () => {
-      const data = dataExpression(delta, flavour);
+      const data = dataExpression(delta, connection.flavour());
       return {
         sql: `UPDATE ${marked} SET data = ${data.sql}, expires_at = COALESCE(?, expires_at),
                 last_seen_at = COALESCE(?, last_seen_at)
@@ -334,8 +194,8 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     const deleted: string[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
-      const sql = `DELETE FROM ${t} WHERE ${USER_IS} AND \`key\` IN (${list(batch.length)})`;
-      if (flavour === 'mariadb') {
+      const sql = `DELETE FROM ${t} WHERE ${USER_IS} AND \`key\` IN (${placeholders(batch.length)})`;
+      if (connection.flavour() === 'mariadb') {
         const rows = await run<{ key: string }[]>(what, `${sql} RETURNING \`key\``, [
           userId,
           ...batch,
@@ -416,7 +276,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       const { affectedRows } = await run<Result>(
         'regenerate',
         () => {
-          const data = dataExpression(delta, flavour);
+          const data = dataExpression(delta, connection.flavour());
           return {
             sql: `UPDATE ${marked} SET data = ${data.sql}, ${k} = ?, user_id = ?,
                   expires_at = COALESCE(?, expires_at), last_seen_at = COALESCE(?, last_seen_at)
@@ -465,58 +325,9 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
       return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
     },
     async destroyByUser(userId, { except, keys } = {}) {
-      // The user's keys are marked (read from the user index alone, no row touched) and the call
-      // resolves; every statement skips a marked key from then on, and the rows are deleted
-      // afterwards with their marks (reap). 10 000 sessions in a table the buffer pool does not
-      // hold: 1 155 ms when the rows were deleted here, one page each (BENCHMARKS.md).
+      // The keys are marked and the call resolves; the rows go afterwards (lib/mysql-revocation.ts).
       if (keys !== undefined && keys.length === 0) return [];
-      const only = keys ? ` AND \`key\` IN (${list(keys.length)})` : '';
-      const params = [userId, except ?? '', ...(keys ?? [])];
-      const mine = `FROM ${t} WHERE ${USER_IS} AND \`key\` <> ?${only}`;
-      await flavourKnown('destroyByUser');
-      let revoked: string[];
-      if (flavour === 'mariadb') {
-        // One statement, the keys marked come back with it (a session the user creates
-        // meanwhile is either marked and listed, or untouched). A key marked already is a
-        // duplicate IGNORE skips, and RETURNING lists only the rows inserted (cheaper than
-        // excluding marked keys in the SELECT, which reads the marks table it writes: 20 ms in 70).
-        const rows = await run<{ key: string }[]>(
-          'destroyByUser',
-          `INSERT IGNORE INTO ${r} (\`key\`) SELECT \`key\` ${mine} RETURNING \`key\``,
-          params,
-          false,
-          true,
-        );
-        revoked = rows.map((row) => row.key);
-      } else {
-        // MySQL has no INSERT … RETURNING: the keys already marked, the marks, then the user's
-        // marked keys but those. Listing the keys first and marking exactly those would miss one
-        // a regenerate moved meanwhile.
-        const user = `${USER_IS} AND ${k} <> ?${only.replace('`key`', k)}`;
-        const before = await run<{ key: string }[]>(
-          'destroyByUser',
-          `SELECT ${k} FROM ${t} JOIN ${r} AS m ON m.\`key\` = ${k} WHERE ${user}`,
-          params,
-          true,
-        );
-        const earlier = new Set(before.map((row) => row.key));
-        await run(
-          'destroyByUser',
-          `INSERT IGNORE INTO ${r} (\`key\`) SELECT \`key\` ${mine}`,
-          params,
-          false,
-          true,
-        );
-        const rows = await run<{ key: string }[]>(
-          'destroyByUser',
-          `SELECT ${k} FROM ${t} JOIN ${r} AS m ON m.\`key\` = ${k} WHERE ${user}`,
-          params,
-          true,
-        );
-        revoked = rows.map((row) => row.key).filter((key) => !earlier.has(key));
-      }
-      if (revoked.length > 0) void reap().catch(() => {}); // a failure: the next sweep reaps
-      return revoked;
+      return revocation.revoke(userId, except, keys);
     },
     async destroyUserSurplus(userId, { keep, except }, now) {
       // Two statements: the live sessions' keys and last-seen times (from the user index alone),
@@ -544,8 +355,8 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     async close() {
       closed = true;
       sweep.stop();
-      await reaper.settled();
-      if (!given && poolPromise) await (await poolPromise).end();
+      await revocation.settled();
+      await connection.end();
     },
   };
 }
