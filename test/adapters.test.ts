@@ -75,13 +75,23 @@ const adapters: Array<[string, AppFactory]> = [
 
 describe.each(adapters)('%s', (_name, factory) => {
   it('a route that never asks for the session never touches the store or sets a cookie', async () => {
-    const { browser, store } = await start(factory);
+    const { browser, store, sessions } = await start(factory);
     await browser.post('/views');
     store.reset();
+    // Nor is the request opened (its cookie parsed, its headers read): the adapter defers that.
+    const request = sessions.request;
+    let opened = 0;
+    sessions.request = (info) => {
+      opened++;
+      return request(info);
+    };
     const r = await browser.get('/idle');
     expect(r.body).toBe('idle');
     expect(r.setCookies).toEqual([]);
     expect(store.calls).toEqual({});
+    expect(opened).toBe(0);
+    await browser.post('/views');
+    expect(opened).toBe(1);
   });
 
   it('the first write creates the session: one cookie, HttpOnly, SameSite=Lax, Vary: Cookie', async () => {

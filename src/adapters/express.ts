@@ -1,10 +1,12 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { CsrfError, SessionConfigError, SessionError } from '../errors.ts';
 import { type CsrfOptions, type CsrfVerifier, verifyCsrf } from '../http/csrf.ts';
+import { DeferredSession } from '../http/deferred-session.ts';
 import { renderSessionError } from '../http/errors.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
 import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { RequestSession } from '../lifecycle/request-session.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 import type { AppSessionData } from '../session/types.ts';
@@ -89,14 +91,8 @@ export function sessionMiddleware<Data extends object>(
   const { property = 'session' } = options;
   assertSessions(sessions, 'tessera-session/express: sessionMiddleware(sessions)');
   return function tesseraSession(req, res, next) {
-    const rs = sessions.request({
-      cookie: req.headers.cookie,
-      headers: req.headers,
-      secure: req.secure,
-      host: ownHost(req),
-      userAgent: req.headers['user-agent'],
-      ip: req.ip,
-    });
+    // Opened on first use: a route that never loads its session reads nothing of the request.
+    const rs = new DeferredSession(sessions, req, read);
     // Express has no hook before the head is written: the response's writes are held until
     // the commit is done (see hold-response.ts), from here on, so no handler can get past it.
     holdResponse(res, rs, {
@@ -118,6 +114,17 @@ export function sessionMiddleware<Data extends object>(
     (req as unknown as Record<string, unknown>)[property] = load;
     (req as WithSession)[kSession] = rs;
     next();
+  };
+}
+
+function read(req: Request): RequestInfo {
+  return {
+    cookie: req.headers.cookie,
+    headers: req.headers,
+    secure: req.secure,
+    host: ownHost(req),
+    userAgent: req.headers['user-agent'],
+    ip: req.ip,
   };
 }
 

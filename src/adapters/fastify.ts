@@ -3,10 +3,11 @@ import type { FastifyPluginCallback, FastifyRequest, preHandlerAsyncHookHandler 
 import fp from 'fastify-plugin';
 import { SessionConfigError } from '../errors.ts';
 import { type CsrfOptions, verifyCsrf } from '../http/csrf.ts';
+import { DeferredSession } from '../http/deferred-session.ts';
 import { applySessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
-import type { RequestSession } from '../lifecycle/request-session.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 import type { AppSessionData } from '../session/types.ts';
 
@@ -44,13 +45,25 @@ export interface FastifySessionsOptions {
 }
 
 interface RequestState {
-  readonly rs: RequestSession<object>;
+  readonly rs: DeferredSession<object, FastifyRequest>;
   /** The handler failed, or the commit already ran: the next onSend writes nothing. */
   done: boolean;
 }
 
 const kState = Symbol('tessera.state');
 type WithState = FastifyRequest & { [kState]?: RequestState };
+
+/** What the core needs of a request; request.protocol and request.ip follow Fastify's trustProxy. */
+function read(request: FastifyRequest): RequestInfo {
+  return {
+    cookie: request.headers.cookie,
+    headers: request.headers,
+    secure: request.protocol === 'https',
+    host: request.host,
+    userAgent: request.headers['user-agent'],
+    ip: request.ip,
+  };
+}
 
 const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options, done) => {
   const { sessions } = options ?? {};
@@ -65,15 +78,8 @@ const plugin: FastifyPluginCallback<FastifySessionsOptions> = (fastify, options,
   fastify.decorateRequest(kState, null);
 
   fastify.addHook('onRequest', function tesseraOpen(request, _reply, next) {
-    // request.protocol and request.ip follow Fastify's own trustProxy option.
-    const rs = sessions.request({
-      cookie: request.headers.cookie,
-      headers: request.headers,
-      secure: request.protocol === 'https',
-      host: request.host,
-      userAgent: request.headers['user-agent'],
-      ip: request.ip,
-    });
+    // Opened on first use: a route that never loads its session reads nothing of the request.
+    const rs = new DeferredSession(sessions, request, read);
     (request as WithState)[kState] = { rs, done: false };
     (request as unknown as Record<string, unknown>)[property] = () => rs.session();
     next();

@@ -1,9 +1,11 @@
 import { SessionError } from '../errors.ts';
+import { DeferredSession } from '../http/deferred-session.ts';
 import { sessionErrorResponse } from '../http/errors.ts';
 import { type TrustProxyOption, webForwarded } from '../http/forwarded.ts';
 import { withSessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
@@ -69,19 +71,23 @@ export function withSessions<Data extends object, Extra extends unknown[] = []>(
   options: FetchAdapterOptions = {},
 ): (request: Request, ...extra: Extra) => Promise<Response> {
   assertSessions(sessions, 'tessera-session/fetch: withSessions(sessions, handler)');
-  return async function tesseraFetchHandler(request, ...extra) {
+  const read = (request: Request): RequestInfo => {
     const f = webForwarded(request, {
       trustProxy: options.trustProxy ?? false,
       ip: options.clientIp?.(request),
     });
-    const rs = sessions.request({
+    return {
       cookie: request.headers.get('cookie'),
       headers: request.headers,
       secure: f.secure,
       host: f.host,
       userAgent: request.headers.get('user-agent') ?? undefined,
       ip: f.ip,
-    });
+    };
+  };
+  return async function tesseraFetchHandler(request, ...extra) {
+    // Opened on first use: a request that never loads its session reads nothing of the request.
+    const rs = new DeferredSession(sessions, request, read);
     let res: Response;
     try {
       res = await handler(request, () => rs.session(), ...extra);

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { CsrfError, SessionError } from '../errors.ts';
 import { type CsrfOptions, verifyCsrf } from '../http/csrf.ts';
+import { DeferredSession } from '../http/deferred-session.ts';
 import { sessionErrorResponse } from '../http/errors.ts';
 import {
   type ForwardedFacts,
@@ -11,7 +12,9 @@ import {
 import { withSessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
+import type { SessionTransport } from '../lifecycle/transport.ts';
 import type { SessionData } from '../session/types.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
@@ -57,9 +60,12 @@ function errorResponse(_c: Context, err: SessionError): Response {
  * work on every request; see express.ts).
  */
 const kFacts = Symbol('tessera.facts');
-/** Set on a request whose session token came in a header (`token: { header }`): no CSRF check. */
-const kHeaderToken = Symbol('tessera.headerToken');
-type WithFacts = Context & { [kFacts]?: ForwardedFacts; [kHeaderToken]?: true };
+/** The request's session, for csrfProtection: how its token travels (a header token: no check). */
+const kSession = Symbol('tessera.session');
+type WithFacts = Context & {
+  [kFacts]?: ForwardedFacts;
+  [kSession]?: { readonly transport: SessionTransport };
+};
 
 function forwarded(c: Context, options: TrustProxyOption): ForwardedFacts {
   // @hono/node-server exposes the socket as c.env.incoming; other runtimes have their own.
@@ -91,18 +97,23 @@ export function sessionMiddleware<Data extends object>(
   options: HonoSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
   assertSessions(sessions, 'tessera-session/hono: sessionMiddleware(sessions)');
-  return async function tesseraSession(c, next) {
+  const read = (c: Context): RequestInfo => {
     const f = forwarded(c, options);
     (c as WithFacts)[kFacts] = f;
-    const rs = sessions.request({
+    return {
       cookie: c.req.header('cookie'),
       headers: c.req.raw.headers,
       secure: f.secure,
       host: f.host,
       userAgent: c.req.header('user-agent'),
       ip: f.ip,
-    });
-    if (rs.transport === 'header') (c as WithFacts)[kHeaderToken] = true;
+    };
+  };
+  return async function tesseraSession(c, next) {
+    // Opened on first use: a route that never loads its session reads no header (in
+    // @hono/node-server, the first header read builds the request's Headers object).
+    const rs = new DeferredSession(sessions, c, read);
+    (c as WithFacts)[kSession] = rs;
     c.set('session', () => rs.session());
     await next();
     // Hono catches handler errors and renders them through onError; ours become their status,
@@ -165,12 +176,12 @@ export function csrfProtection<Data extends object>(
       await verifyCsrf(
         {
           method: c.req.method,
-          // The same facts (and trustProxy) as sessionMiddleware's.
+          // The same facts (and trustProxy) as sessionMiddleware's, read when it opened.
+          transport: (c as WithFacts)[kSession]?.transport ?? 'cookie',
           self: ownOrigin((c as WithFacts)[kFacts] ?? forwarded(c, {})),
           origin: c.req.header('origin'),
           secFetchSite: c.req.header('sec-fetch-site'),
           referer: c.req.header('referer'),
-          transport: (c as WithFacts)[kHeaderToken] ? 'header' : 'cookie',
         },
         async () =>
           c.req.header(header) ??

@@ -1,10 +1,12 @@
 import type { Context, Middleware } from 'koa';
 import { CsrfError, SessionConfigError, SessionError } from '../errors.ts';
 import { type CsrfOptions, type CsrfVerifier, verifyCsrf } from '../http/csrf.ts';
+import { DeferredSession } from '../http/deferred-session.ts';
 import { renderSessionError } from '../http/errors.ts';
 import { applySessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { RequestSession } from '../lifecycle/request-session.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 import type { AppSessionData } from '../session/types.ts';
@@ -43,6 +45,17 @@ function answer(ctx: Context, err: SessionError): void {
   ctx.body = body;
 }
 
+function read(ctx: Context): RequestInfo {
+  return {
+    cookie: ctx.get('cookie') || undefined,
+    headers: ctx.req.headers,
+    secure: ctx.secure,
+    host: ctx.host || undefined,
+    userAgent: ctx.get('user-agent') || undefined,
+    ip: ctx.ip || undefined,
+  };
+}
+
 /**
  * Koa middleware (Koa 2.15+ and 3): `ctx.session()` loads the session on first call. After
  * `await next()`, before Koa writes the response, the changes are committed (one store write)
@@ -69,14 +82,8 @@ function answer(ctx: Context, err: SessionError): void {
 export function sessionMiddleware<Data extends object>(sessions: Sessions<Data>): Middleware {
   assertSessions(sessions, 'tessera-session/koa: sessionMiddleware(sessions)');
   return async function tesseraSession(ctx, next) {
-    const rs = sessions.request({
-      cookie: ctx.get('cookie') || undefined,
-      headers: ctx.req.headers,
-      secure: ctx.secure,
-      host: ctx.host || undefined,
-      userAgent: ctx.get('user-agent') || undefined,
-      ip: ctx.ip || undefined,
-    });
+    // Opened on first use: a route that never loads its session reads nothing of the request.
+    const rs = new DeferredSession(sessions, ctx, read);
     const load = () => rs.session();
     ctx.session = load as unknown as LoadSession<AppSessionData>;
     (ctx as WithSession)[kSession] = rs;

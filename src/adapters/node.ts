@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionError } from '../errors.ts';
 import { assertCsrf, type CsrfOptions } from '../http/csrf.ts';
+import { DeferredSession } from '../http/deferred-session.ts';
 import { sendSessionError } from '../http/errors.ts';
 import {
   type ForwardedFacts,
@@ -12,6 +13,7 @@ import type { SessionHeaders } from '../http/headers.ts';
 import { assertSessions, type LoadSession } from '../http/load-session.ts';
 import { asSessionError } from '../lib/as-session-error.ts';
 import { holdResponse, resetHeaders } from '../lib/hold-response.ts';
+import type { RequestInfo } from '../lifecycle/request.ts';
 import type { Sessions } from '../lifecycle/sessions.ts';
 
 export type { LoadSession } from '../http/load-session.ts';
@@ -78,17 +80,21 @@ export function withSessions<Data extends object>(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   assertSessions(sessions, 'tessera-session/node: withSessions(sessions, handler)');
   const { onError = defaultOnError } = options;
-  return async function tesseraNodeHandler(req, res) {
+  const read = (req: IncomingMessage): RequestInfo => {
     const forwarded = nodeForwarded(req, options);
     (req as WithFacts)[kFacts] = forwarded;
-    const rs = sessions.request({
+    return {
       cookie: req.headers.cookie,
       headers: req.headers,
       secure: forwarded.secure,
       host: forwarded.host,
       userAgent: req.headers['user-agent'],
       ip: forwarded.ip,
-    });
+    };
+  };
+  return async function tesseraNodeHandler(req, res) {
+    // Opened on first use: a request that never loads its session reads nothing of the request.
+    const rs = new DeferredSession(sessions, req, read);
     // Held from here, before the handler runs: no order of statements in it can write the head
     // before the commit (`res.end(String((await session()).increment('n')))` looks `res.end` up
     // first), and nothing thrown on the way out reaches the process.
