@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../errors.ts';
 import { applyDelta } from '../lib/ops.ts';
-import type { SessionRecord, SessionStore, StoredSession } from '../store.ts';
+import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
  * MemoryStoreOptions.
@@ -193,6 +193,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     return entry ? (JSON.parse(entry.text) as SessionRecord) : null;
   }
 
+  function write(key: string, delta: SessionDelta, now: number): Entry | null {
+    const entry = use(key, now);
+    if (!entry) return null;
+    const record = JSON.parse(entry.text) as SessionRecord;
+    applyDelta(record, delta);
+    entry.text = JSON.stringify(record);
+    entry.expiresAt = record.expiresAt;
+    entry.lastSeenAt = record.lastSeenAt;
+    return entry;
+  }
+
   function insert(key: string, record: SessionRecord): void {
     const old = lookup(key);
     if (old) remove(key, old);
@@ -269,15 +280,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return true;
     },
     async update(key, delta, now) {
-      const entry = use(key, now);
-      if (!entry) return null;
-      const record = JSON.parse(entry.text) as SessionRecord;
-      applyDelta(record, delta);
-      entry.text = JSON.stringify(record);
-      entry.expiresAt = record.expiresAt;
-      entry.lastSeenAt = record.lastSeenAt;
-      // A fresh copy: `record` shares the delta's `set` values with the caller.
-      return JSON.parse(entry.text) as SessionRecord;
+      const entry = write(key, delta, now);
+      // A fresh copy: the record written shares the delta's `set` values with the caller.
+      return entry ? (JSON.parse(entry.text) as SessionRecord) : null;
+    },
+    // The request path's write: only "was it alive", so no copy of the record is made.
+    async apply(key, delta, now) {
+      return write(key, delta, now) !== null;
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const entry = use(oldKey, now);
