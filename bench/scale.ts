@@ -12,7 +12,9 @@
  * - one user with 10 000 sessions: `listSessions`, a login at the cap (`maxSessionsPerUser`
  *   10 000, through `createSessions`), `revokeUserSessions`;
  * - `purgeExpired` of the half that has expired, while a second process reads the store at a
- *   light rate (its longest request and event-loop delay) and this one's event-loop delay.
+ *   light rate (its longest request and event-loop delay) and this one's event-loop delay;
+ *   beside them a control process that shares nothing with the store and times only its own
+ *   event loop, so a stall of the machine's is told from one of the store's.
  *
  * The peer that has the operation is measured beside it: connect-redis's bytes per session for
  * the same data. Everything written is removed at the end (own table names, key prefix, a temp
@@ -347,12 +349,29 @@ interface ProbeResult {
 }
 
 /** A second process reading live sessions of the store at a light rate (one every 5 ms). */
-async function startProbe(kind: Kind, where: Where, run: string, n: number) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [fileURLToPath(import.meta.url), '--probe', JSON.stringify({ kind, where, run, n })],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+function startProbe(kind: Kind, where: Where, run: string, n: number) {
+  return startChild<ProbeResult>('--probe', JSON.stringify({ kind, where, run, n }));
+}
+
+/** What the control process saw: its own event loop, the second before the purge and during. */
+interface ControlResult {
+  readonly loopMaxBeforeMs: number;
+  readonly loopMaxMs: number;
+}
+
+/**
+ * A third process that shares nothing with the purge (no store, no file, no connection) and
+ * only times its own event loop: what the machine itself does to a process meanwhile. A stall
+ * the control sees as well is the machine's (two shared cores), not a lock the purge holds.
+ */
+function startControl() {
+  return startChild<ControlResult>('--control', '{}');
+}
+
+async function startChild<Result>(mode: string, arg: string) {
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), mode, arg], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.on('data', (chunk) => {
     out += chunk;
@@ -363,11 +382,11 @@ async function startProbe(kind: Kind, where: Where, run: string, n: number) {
   }
   return {
     mark: () => void child.stdin!.write('mark\n'),
-    async stop(): Promise<ProbeResult> {
+    async stop(): Promise<Result> {
       child.stdin!.end('stop\n');
       await once(child, 'exit');
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      return JSON.parse(line!) as ProbeResult;
+      return JSON.parse(line!) as Result;
     },
   };
 }
@@ -451,6 +470,26 @@ async function probeMain(arg: string): Promise<void> {
   process.exit(0);
 }
 
+async function controlMain(): Promise<void> {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let loopMaxBeforeMs = 0;
+  let stopped = false;
+  process.stdin.on('data', (chunk) => {
+    const text = String(chunk);
+    if (text.includes('mark')) {
+      loopMaxBeforeMs = loop.max / 1e6;
+      loop.reset();
+    }
+    if (text.includes('stop')) stopped = true;
+  });
+  process.stdout.write('ready\n');
+  while (!stopped) await new Promise((r) => setTimeout(r, 50));
+  loop.disable();
+  process.stdout.write(`${JSON.stringify({ loopMaxBeforeMs, loopMaxMs: loop.max / 1e6 })}\n`);
+  process.exit(0);
+}
+
 // ---------- one store ----------
 
 interface StoreResult {
@@ -478,6 +517,7 @@ interface StoreResult {
     readonly deleted: number;
     readonly loopMaxMs: number;
     readonly probe: ProbeResult;
+    readonly control: ControlResult;
   } | null;
 }
 
@@ -557,8 +597,10 @@ async function measureStore(kind: Kind, n: number, dir: string): Promise<StoreRe
         kind === 'memory'
           ? startInProcessLoad(store, run, reached)
           : await startProbe(kind, where, run, reached);
+      const control = await startControl();
       await new Promise((r) => setTimeout(r, 1000));
       load.mark();
+      control.mark();
       const loop = monitorEventLoopDelay({ resolution: 5 });
       loop.enable();
       t = performance.now();
@@ -567,7 +609,7 @@ async function measureStore(kind: Kind, n: number, dir: string): Promise<StoreRe
       loop.disable();
       await new Promise((r) => setTimeout(r, 300));
       const probe = await load.stop();
-      purge = { ms, deleted, loopMaxMs: loop.max / 1e6, probe };
+      purge = { ms, deleted, loopMaxMs: loop.max / 1e6, probe, control: await control.stop() };
       log(`purge: ${deleted} in ${ms.toFixed(0)} ms, probe max ${probe.maxMs.toFixed(1)} ms`);
     }
     return {
@@ -698,6 +740,11 @@ function markdown(results: readonly StoreResult[], peerBytes: number | null, met
     row('purge: light load process’s longest event-loop delay ms (during)', (r) =>
       r.purge ? f2(r.purge.probe.loopMaxMs) : '–',
     ),
+    row(
+      'purge: a control process sharing nothing, its longest event-loop delay ms, the second before → during',
+      (r) =>
+        r.purge ? `${f2(r.purge.control.loopMaxBeforeMs)} → ${f2(r.purge.control.loopMaxMs)}` : '–',
+    ),
     '',
     'Bytes per session: ' + results.map((r) => `${r.kind}: ${r.bytesHow}`).join('; ') + '.',
   ];
@@ -758,4 +805,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--probe') await probeMain(process.argv[3]!);
+else if (process.argv[2] === '--control') await controlMain();
 else await main();
