@@ -426,6 +426,16 @@ function startInProcessLoad(store: SessionStore, run: string, n: number) {
   };
 }
 
+/** A child's side of startChild: `mark` (the purge starts) and `stop` on stdin, then ready. */
+function listenToParent(mark: () => void, stop: () => void): void {
+  process.stdin.on('data', (chunk) => {
+    const text = String(chunk);
+    if (text.includes('mark')) mark();
+    if (text.includes('stop')) stop();
+  });
+  process.stdout.write('ready\n');
+}
+
 async function probeMain(arg: string): Promise<void> {
   const { kind, where, run, n } = JSON.parse(arg) as {
     kind: Kind;
@@ -441,16 +451,16 @@ async function probeMain(arg: string): Promise<void> {
   let maxBeforeMs = 0;
   let errors = 0;
   let stopped = false;
-  process.stdin.on('data', (chunk) => {
-    const text = String(chunk);
-    if (text.includes('mark')) {
+  listenToParent(
+    () => {
       maxBeforeMs = maxMs;
       maxMs = 0;
       loop.reset();
-    }
-    if (text.includes('stop')) stopped = true;
-  });
-  process.stdout.write('ready\n');
+    },
+    () => {
+      stopped = true;
+    },
+  );
   while (!stopped) {
     const t = performance.now();
     try {
@@ -475,15 +485,15 @@ async function controlMain(): Promise<void> {
   loop.enable();
   let loopMaxBeforeMs = 0;
   let stopped = false;
-  process.stdin.on('data', (chunk) => {
-    const text = String(chunk);
-    if (text.includes('mark')) {
+  listenToParent(
+    () => {
       loopMaxBeforeMs = loop.max / 1e6;
       loop.reset();
-    }
-    if (text.includes('stop')) stopped = true;
-  });
-  process.stdout.write('ready\n');
+    },
+    () => {
+      stopped = true;
+    },
+  );
   while (!stopped) await new Promise((r) => setTimeout(r, 50));
   loop.disable();
   process.stdout.write(`${JSON.stringify({ loopMaxBeforeMs, loopMaxMs: loop.max / 1e6 })}\n`);

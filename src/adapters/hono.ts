@@ -172,13 +172,16 @@ export function csrfProtection<Data extends object>(
   const { field = '_csrf', header = 'x-csrf-token', onFailure = errorResponse } = options;
   return async function tesseraCsrf(c, next) {
     const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
+    // Asking how the token travels opens the request, which reads sessionMiddleware's facts
+    // (and trustProxy) into kFacts: so first the transport, then the facts.
+    const transport = (c as WithFacts)[kSession]?.transport ?? 'cookie';
+    const facts = (c as WithFacts)[kFacts] ?? forwarded(c, {});
     try {
       await verifyCsrf(
         {
           method: c.req.method,
-          // The same facts (and trustProxy) as sessionMiddleware's, read when it opened.
-          transport: (c as WithFacts)[kSession]?.transport ?? 'cookie',
-          self: ownOrigin((c as WithFacts)[kFacts] ?? forwarded(c, {})),
+          transport,
+          self: ownOrigin(facts),
           origin: c.req.header('origin'),
           secFetchSite: c.req.header('sec-fetch-site'),
           referer: c.req.header('referer'),

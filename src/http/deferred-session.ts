@@ -5,11 +5,12 @@ import type { Sessions } from '../lifecycle/sessions.ts';
 /**
  * A request's session, opened only when something first asks for it: the handler loading the
  * session, or a CSRF guard asking how the token travels. Until then no request header is read
- * and nothing is allocated but this object, so a route that never touches its session (a health
- * check, a static file behind the middleware) pays almost nothing for it. On Hono the request's
- * facts need `new URL(request.url)` and a `Headers` object, which @hono/node-server otherwise
- * never builds. The adapter hands its own request object and a module-level function that reads
- * the facts from it, so a request costs no closure.
+ * and nothing is allocated but this object (and the adapter's loader), so a route that never
+ * touches its session (a health check, a static file behind the middleware) pays almost nothing
+ * for it. On Hono the request's facts need `new URL(request.url)` and a `Headers` object, which
+ * @hono/node-server otherwise never builds. The adapter hands its own request object and a
+ * function made once per middleware that reads the facts from it, so the reader is no closure
+ * per request.
  *
  * @example
  * ```ts
