@@ -140,6 +140,71 @@ describe('sqliteStore', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('group commit: a turn’s writes resolve only once committed (another connection sees each at once), and every one lands', async () => {
+    const path = join(dir, 'group.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const reader = new DatabaseSync(path);
+    const read = reader.prepare('SELECT data FROM tessera_sessions WHERE key = ?');
+    const now = Date.now();
+    const keys = Array.from({ length: 60 }, (_, i) => `g${i}`);
+    // Created in one turn, then written in one turn: each resolution is checked against the file.
+    const seen: boolean[] = [];
+    await Promise.all(
+      keys.map((k, i) =>
+        store.create(k, record(now, { i })).then(() => seen.push(read.get(k) !== undefined)),
+      ),
+    );
+    expect(seen).toEqual(keys.map(() => true));
+    const landed = await Promise.all(
+      keys.map((k, i) =>
+        store.apply!(k, { set: { n: i * 2 } }, now).then((alive) => {
+          const row = read.get(k) as { data: string } | undefined;
+          return alive && JSON.parse(row!.data).n === i * 2;
+        }),
+      ),
+    );
+    expect(landed).toEqual(keys.map(() => true));
+    // A touch and an apply of a missing key in the same turn: each gets its own answer.
+    const [touched, missing] = await Promise.all([
+      store.touch('g0', now + 120_000, now + 1, now),
+      store.apply!('absent', { set: { n: 1 } }, now),
+    ]);
+    expect(touched?.lastSeenAt).toBe(now + 1);
+    expect(missing).toBe(false);
+    reader.close();
+    await store.close();
+  });
+
+  it('group commit: a write that fails fails alone, and a write lock held elsewhere delays the turn’s writes without losing one', async () => {
+    const path = join(dir, 'group-fail.db');
+    const store = sqliteStore({ path, sweepInterval: 0 });
+    const now = Date.now();
+    const keys = Array.from({ length: 10 }, (_, i) => `f${i}`);
+    await Promise.all(keys.map((k) => store.create(k, record(now, { n: 0 }))));
+    const other = new DatabaseSync(path, { timeout: 0 });
+    other.exec(`CREATE TRIGGER refuse BEFORE UPDATE ON tessera_sessions WHEN old.key = 'f3'
+                BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`);
+    const results = await Promise.allSettled(
+      keys.map((k) => store.apply!(k, { set: { n: 1 } }, now)),
+    );
+    expect(results[3]).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'ERR_SESSION_STORE_UNAVAILABLE' },
+    });
+    for (const [i, r] of results.entries())
+      if (i !== 3) expect(r).toEqual({ status: 'fulfilled', value: true });
+    for (const k of keys) expect((await store.get(k, now))?.data['n']).toBe(k === 'f3' ? 0 : 1);
+    other.exec('DROP TRIGGER refuse');
+    // Another connection holds the write lock for 100 ms: the turn's writes wait for it.
+    other.exec('BEGIN IMMEDIATE');
+    setTimeout(() => other.exec('COMMIT'), 100);
+    const later = await Promise.all(keys.map((k) => store.apply!(k, { set: { n: 2 } }, now)));
+    expect(later).toEqual(keys.map(() => true));
+    for (const k of keys) expect((await store.get(k, now))?.data['n']).toBe(2);
+    other.close();
+    await store.close();
+  });
+
   it('stores only the key it is given, uses WAL, and records a schema version', async () => {
     const path = join(dir, 'schema.db');
     const store = sqliteStore({ path, sweepInterval: 0 });

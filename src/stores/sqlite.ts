@@ -4,6 +4,7 @@ import { requireNode } from '../lib/node-version.ts';
 import { applyDelta } from '../lib/ops.ts';
 import { rowValues } from '../lib/row.ts';
 import { singleFlight } from '../lib/single-flight.ts';
+import { groupCommit } from '../lib/sqlite-group-commit.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteSchema } from '../lib/sqlite-schema.ts';
 import {
   PURGE_BATCH,
@@ -230,6 +231,16 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     }
   }
 
+  /** The request path's one-statement writes (apply, create, touch), committed a turn's worth at a time. */
+  const group = groupCommit(
+    db,
+    () => {
+      const s = sql();
+      return { begin: s.begin!, commit: s.commit!, rollback: s.rollback! };
+    },
+    run,
+  );
+
   /**
    * Run a delete statement a batch at a time until a batch deletes fewer than PURGE_BATCH rows:
    * on the store's thread when there is one (the event loop does none of it), else here, pausing
@@ -333,7 +344,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       });
     },
     async create(key, r) {
-      await run('create', () => sql().insert!.run(...rowValues(key, r)));
+      await group.write('create', () => sql().insert!.run(...rowValues(key, r)));
     },
     async insert(key, r, now) {
       return run('insert', () => {
@@ -343,9 +354,9 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     },
     async apply(key, delta, now) {
       // The request path's write: one statement when the delta only sets and removes keys that a
-      // JSON path can name (no transaction to open and commit, no row read back or parsed here);
-      // otherwise update's transaction.
-      const written = await run('apply', () => {
+      // JSON path can name (no transaction of its own, no row read back or parsed here; committed
+      // with the turn's other writes); otherwise update's transaction.
+      const written = await group.write('apply', () => {
         sql();
         const result = applyOne!(key, delta, now);
         return result === null ? null : Number(result.changes) === 1;
@@ -371,7 +382,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
       });
     },
     async touch(key, expiresAt, lastSeenAt, now) {
-      return run('touch', () => {
+      return group.write('touch', () => {
         const row = sql().touch!.get(expiresAt, lastSeenAt, key, now) as Row | undefined;
         return row ? toRecord(row) : null;
       });
@@ -426,6 +437,7 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore & {
     async close() {
       closed = true;
       sweep.stop();
+      await group.settled();
       await reaper.settled();
       await checkpointer?.stop();
       if (owned && db.isOpen) db.close();
