@@ -93,6 +93,57 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     expect(left.rows[0].n).toBe(5000);
   });
 
+  it('the gets of one turn are one statement, each answered as a get of its own would be', async () => {
+    let statements = 0;
+    const counting = Object.create(pool) as pg.Pool;
+    counting.query = ((...args: Parameters<pg.Pool['query']>) => {
+      statements++;
+      return (pool.query as (...a: unknown[]) => unknown)(...args);
+    }) as pg.Pool['query'];
+    const store = postgresStore({ pool: counting, schema, table: 'batch_get', sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('live-a', record(now, { a: 1 }));
+    await store.create('live-b', { ...record(now, { b: [1, 'x'] }), userId: 'ada' });
+    await store.create('expired', record(now - 120_000, { old: true }));
+    // Each get with its own key and clock: duplicates, a missing key, an expired one, and a
+    // clock at which live-a has expired.
+    const asks: [string, number][] = [
+      ['live-a', now],
+      ['missing', now],
+      ['live-b', now],
+      ['expired', now],
+      ['live-a', now + 61_000],
+      ['live-b', now],
+    ];
+    const alone: unknown[] = [];
+    for (const [k, at] of asks) alone.push(await store.get(k, at));
+    statements = 0;
+    const together = await Promise.all(asks.map(([k, at]) => store.get(k, at)));
+    expect(statements).toBe(1);
+    expect(together).toEqual(alone);
+    expect(together.map((r) => r?.data ?? null)).toEqual([
+      { a: 1 },
+      null,
+      { b: [1, 'x'] },
+      null,
+      null,
+      { b: [1, 'x'] },
+    ]);
+    // A get the server refuses (a clock that is not a whole number of ms) fails alone.
+    const mixed = await Promise.allSettled([
+      store.get('live-a', now),
+      store.get('live-a', now + 0.5),
+      store.get('live-b', now),
+    ]);
+    expect(mixed[0]).toMatchObject({ status: 'fulfilled', value: { data: { a: 1 } } });
+    expect(mixed[1]).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'ERR_SESSION_STORE_UNAVAILABLE' },
+    });
+    expect(mixed[2]).toMatchObject({ status: 'fulfilled', value: { userId: 'ada' } });
+    await store.close();
+  });
+
   it('a dropped table is recreated on the next call', async () => {
     const store = postgresStore({ pool, schema, table: 'drop_check', sweepInterval: 0 });
     const now = Date.now();

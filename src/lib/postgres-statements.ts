@@ -28,6 +28,13 @@ export function postgresStatements(schema: string, table: string, synchronousCom
       name: name('get'),
       text: `SELECT ${columns} FROM ${t} WHERE key = $1 AND expires_at > $2`,
     },
+    // The gets of one turn (src/lib/turn-batch.ts) in one statement: `i` is each get's place.
+    getMany: {
+      name: name('get_many'),
+      text: `SELECT q.i, ${columns.replace(/(\w+)/g, 't.$1')}
+             FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(key, now, i)
+             JOIN ${t} t ON t.key = q.key AND t.expires_at > q.now`,
+    },
     create: {
       name: name('create'),
       text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

@@ -3,6 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { postgresStatements } from '../lib/postgres-statements.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
+import { turnBatch } from '../lib/turn-batch.ts';
 import type {
   AtomicOp,
   JsonValue,
@@ -165,6 +166,27 @@ function encodeOps(ops: readonly AtomicOp[] = []): string {
   return JSON.stringify(
     ops.map((op) => (op.op === 'increment' ? op : { ...op, values: JSON.stringify(op.values) })),
   );
+}
+
+/** A get waiting for its turn's batch. */
+interface Read {
+  readonly key: string;
+  readonly now: number;
+  resolve(record: SessionRecord | null): void;
+  reject(err: unknown): void;
+}
+
+/** Most gets in one statement. */
+const MAX_BATCH = 256;
+
+/**
+ * Whether PostgreSQL itself refused a statement (an SQLSTATE outside the classes of a lost
+ * connection, a cancelled or timed-out statement, or a server in trouble): nothing was done, and
+ * the same statement would fail the same way, so a batch's parts may be tried one by one.
+ */
+function refusedByServer(err: unknown): boolean {
+  const code = ((err as Error).cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.length === 5 && !/^(08|53|57|58|XX)/.test(code);
 }
 
 function toRecord(row: Row): SessionRecord {
@@ -342,14 +364,42 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     }
   }
 
+  async function getOne(key: string, now: number): Promise<SessionRecord | null> {
+    const { rows } = await query<Row>('get', { ...q.get, values: [key, now] });
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /**
+   * Reads: the gets of one turn of the event loop go in one statement (one round trip, one
+   * statement for the server to run, instead of one each). A batch the server refused for
+   * something in it is read again get by get; a connection failure or a timeout fails them all.
+   */
+  const reads = turnBatch<Read>(async (jobs) => {
+    const alone = (j: Read) => getOne(j.key, j.now).then(j.resolve, j.reject);
+    if (jobs.length === 1) return alone(jobs[0]!);
+    try {
+      const { rows } = await query<Row & { i: string }>('get', {
+        ...q.getMany,
+        values: [jobs.map((j) => j.key), jobs.map((j) => j.now)],
+      });
+      const found = new Map(rows.map((row) => [Number(row.i), row]));
+      for (let n = 0; n < jobs.length; n++) {
+        const row = found.get(n + 1);
+        jobs[n]!.resolve(row ? toRecord(row) : null);
+      }
+    } catch (err) {
+      if (!refusedByServer(err)) for (const j of jobs) j.reject(err);
+      else await Promise.all(jobs.map(alone));
+    }
+  }, MAX_BATCH);
+
   const purge = async (now: number) =>
     (await query('purgeExpired', { ...q.purge, values: [now] })).rowCount;
   const sweep = scheduleSweep(sweepInterval, purge);
 
   return {
-    async get(key, now) {
-      const { rows } = await query<Row>('get', { ...q.get, values: [key, now] });
-      return rows[0] ? toRecord(rows[0]) : null;
+    get(key, now) {
+      return new Promise((resolve, reject) => reads.add({ key, now, resolve, reject }));
     },
     async create(key, r) {
       await query('create', {
@@ -420,6 +470,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     },
     async close() {
       sweep.stop();
+      await reads.settled();
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };
