@@ -144,6 +144,77 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     await store.close();
   });
 
+  it('the writes of one turn are one statement, each landing as a write of its own would', async () => {
+    let statements = 0;
+    const counting = Object.create(pool) as pg.Pool;
+    counting.query = ((...args: Parameters<pg.Pool['query']>) => {
+      statements++;
+      return (pool.query as (...a: unknown[]) => unknown)(...args);
+    }) as pg.Pool['query'];
+    const store = postgresStore({ pool: counting, schema, table: 'batch_apply', sweepInterval: 0 });
+    const now = Date.now();
+    await store.create('a', record(now, { n: 1, drop: true }));
+    await store.create('b', record(now, { cart: ['x'] }));
+    await store.create('short', record(now, {}, 1_000));
+    statements = 0;
+    const answers = await Promise.all([
+      store.apply!('a', { set: { n: 2 }, unset: ['drop'] }, now),
+      store.apply!('b', { ops: [{ op: 'push', key: 'cart', values: ['y'] }] }, now),
+      store.apply!('missing', { set: { n: 1 } }, now),
+      store.apply!('short', { set: { late: true } }, now + 2_000), // expired at its clock
+      store.apply!('b', { ops: [{ op: 'push', key: 'cart', values: ['z'] }] }, now), // b again
+      store.apply!('a', { set: { k: 'v' }, expiresAt: now + 90_000, lastSeenAt: now + 5 }, now),
+    ]);
+    expect(answers).toEqual([true, true, false, false, true, true]);
+    expect(statements).toBe(3); // the batch, then b's and a's second writes on their own
+    const a = await store.get('a', now);
+    expect(a?.data).toEqual({ n: 2, k: 'v' });
+    expect([a?.expiresAt, a?.lastSeenAt]).toEqual([now + 90_000, now + 5]);
+    expect((await store.get('b', now))?.data['cart']).toEqual(['x', 'y', 'z']);
+    expect((await store.get('short', now))?.data).toEqual({});
+    await store.close();
+  });
+
+  it('a batch that finds a row locked waits for no lock: its writes go one by one, and a transaction locking rows in the other order is not deadlocked', async () => {
+    // The errors the store's statements met, by SQLSTATE.
+    const codes: string[] = [];
+    const watching = Object.create(pool) as pg.Pool;
+    watching.query = ((...args: Parameters<pg.Pool['query']>) =>
+      (pool.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((err) => {
+        codes.push((err as { code: string }).code);
+        throw err;
+      })) as pg.Pool['query'];
+    const store = postgresStore({
+      pool: watching,
+      schema,
+      table: 'batch_lock',
+      sweepInterval: 0,
+    });
+    const now = Date.now();
+    await store.create('k1', record(now, { v: 0 }));
+    await store.create('k2', record(now, { v: 0 }));
+    const other = await admin.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM "${schema}".batch_lock WHERE key = 'k2' FOR UPDATE`);
+      const writes = Promise.all([
+        store.apply!('k1', { set: { v: 1 } }, now),
+        store.apply!('k2', { set: { v: 1 } }, now),
+      ]);
+      // Had the batch locked k1 and waited for k2, this would be a deadlock (one of the two
+      // aborted after a second); k1's own write has committed, so this only waits for it.
+      await new Promise((r) => setTimeout(r, 100));
+      await other.query(`SELECT 1 FROM "${schema}".batch_lock WHERE key = 'k1' FOR UPDATE`);
+      await other.query('COMMIT');
+      expect(await writes).toEqual([true, true]);
+      expect(codes).toEqual(['55P03']); // the batch: lock not available, at once; no 40P01 deadlock
+    } finally {
+      other.release();
+    }
+    for (const k of ['k1', 'k2']) expect((await store.get(k, now))?.data).toEqual({ v: 1 });
+    await store.close();
+  });
+
   it('a dropped table is recreated on the next call', async () => {
     const store = postgresStore({ pool, schema, table: 'drop_check', sweepInterval: 0 });
     const now = Date.now();

@@ -1,9 +1,9 @@
 import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
+import { type BatchedWrite, postgresBatches } from '../lib/postgres-batches.ts';
 import { postgresStatements } from '../lib/postgres-statements.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
-import { turnBatch } from '../lib/turn-batch.ts';
 import type {
   AtomicOp,
   JsonValue,
@@ -166,27 +166,6 @@ function encodeOps(ops: readonly AtomicOp[] = []): string {
   return JSON.stringify(
     ops.map((op) => (op.op === 'increment' ? op : { ...op, values: JSON.stringify(op.values) })),
   );
-}
-
-/** A get waiting for its turn's batch. */
-interface Read {
-  readonly key: string;
-  readonly now: number;
-  resolve(record: SessionRecord | null): void;
-  reject(err: unknown): void;
-}
-
-/** Most gets in one statement. */
-const MAX_BATCH = 256;
-
-/**
- * Whether PostgreSQL itself refused a statement (an SQLSTATE outside the classes of a lost
- * connection, a cancelled or timed-out statement, or a server in trouble): nothing was done, and
- * the same statement would fail the same way, so a batch's parts may be tried one by one.
- */
-function refusedByServer(err: unknown): boolean {
-  const code = ((err as Error).cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && code.length === 5 && !/^(08|53|57|58|XX)/.test(code);
 }
 
 function toRecord(row: Row): SessionRecord {
@@ -369,29 +348,20 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  /**
-   * Reads: the gets of one turn of the event loop go in one statement (one round trip, one
-   * statement for the server to run, instead of one each). A batch the server refused for
-   * something in it is read again get by get; a connection failure or a timeout fails them all.
-   */
-  const reads = turnBatch<Read>(async (jobs) => {
-    const alone = (j: Read) => getOne(j.key, j.now).then(j.resolve, j.reject);
-    if (jobs.length === 1) return alone(jobs[0]!);
-    try {
-      const { rows } = await query<Row & { i: string }>('get', {
-        ...q.getMany,
-        values: [jobs.map((j) => j.key), jobs.map((j) => j.now)],
+  /** The request path's gets and writes, a turn's worth per statement. */
+  const batches = postgresBatches<Row>({
+    query,
+    statements: q,
+    toRecord,
+    getOne,
+    async applyOne(w: BatchedWrite) {
+      const { rowCount } = await query('update', {
+        ...q.apply,
+        values: [w.key, w.unset, w.set, w.ops, w.expiresAt, w.lastSeenAt, w.now, w.deadline],
       });
-      const found = new Map(rows.map((row) => [Number(row.i), row]));
-      for (let n = 0; n < jobs.length; n++) {
-        const row = found.get(n + 1);
-        jobs[n]!.resolve(row ? toRecord(row) : null);
-      }
-    } catch (err) {
-      if (!refusedByServer(err)) for (const j of jobs) j.reject(err);
-      else await Promise.all(jobs.map(alone));
-    }
-  }, MAX_BATCH);
+      return rowCount > 0;
+    },
+  });
 
   const purge = async (now: number) =>
     (await query('purgeExpired', { ...q.purge, values: [now] })).rowCount;
@@ -399,7 +369,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
 
   return {
     get(key, now) {
-      return new Promise((resolve, reject) => reads.add({ key, now, resolve, reject }));
+      return batches.get(key, now);
     },
     async create(key, r) {
       await query('create', {
@@ -421,13 +391,19 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       });
       return rows[0] ? toRecord(rows[0]) : null;
     },
-    async apply(key, delta, now) {
-      // The request path's write: the row is not sent back (nor its JSON parsed).
-      const { rowCount } = await query('update', {
-        ...q.apply,
-        values: writeValues(key, delta, now),
+    apply(key, delta, now) {
+      // The request path's write: the row is not sent back (nor its JSON parsed); the turn's
+      // writes go in one statement.
+      return batches.apply({
+        key,
+        unset: delta.unset ?? [],
+        set: encodeData(delta.set ?? {}),
+        ops: encodeOps(delta.ops),
+        expiresAt: delta.expiresAt ?? null,
+        lastSeenAt: delta.lastSeenAt ?? null,
+        now,
+        deadline: Date.now() + commandTimeout,
       });
-      return (rowCount ?? 0) > 0;
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const { rows } = await query<Row>('regenerate', {
@@ -470,7 +446,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     },
     async close() {
       sweep.stop();
-      await reads.settled();
+      await batches.settled();
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };

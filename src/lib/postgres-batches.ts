@@ -1,0 +1,146 @@
+/**
+ * The PostgreSQL store's request path in batches: the gets, and the writes (`apply`), made during
+ * one turn of the event loop go to the server as one statement each (src/lib/turn-batch.ts):
+ * one round trip and one statement for the server to run instead of one per request, which was
+ * most of the cost of both (the driver's work in the app, the statement's in the server).
+ *
+ * A batch the server refuses for something in it (an SQLSTATE that is not a lost connection, a
+ * cancelled statement or a server in trouble) did nothing, so its jobs run again one by one and
+ * a bad one fails alone. A lost connection or a timeout fails the batch's jobs, as it would have
+ * failed each of them.
+ * @internal
+ */
+import type { QueryConfig } from 'pg';
+import type { SessionRecord } from '../store.ts';
+import { turnBatch } from './turn-batch.ts';
+
+/** Most gets or writes in one statement. */
+const MAX_BATCH = 256;
+
+interface Job<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+interface Get extends Job<SessionRecord | null> {
+  readonly key: string;
+  readonly now: number;
+}
+/** A write: its key and the delta's values in the statement's encoding (JSON texts). */
+export interface BatchedWrite {
+  readonly key: string;
+  readonly unset: readonly string[];
+  /** The `set` keys as the store encodes data (a JSON object of JSON texts). */
+  readonly set: string;
+  /** The atomic operations as the store encodes them (a JSON array). */
+  readonly ops: string;
+  readonly expiresAt: number | null;
+  readonly lastSeenAt: number | null;
+  readonly now: number;
+  /** Epoch ms after which the server must not start the write. */
+  readonly deadline: number;
+}
+interface Write extends Job<boolean> {
+  readonly write: BatchedWrite;
+}
+
+/**
+ * Whether PostgreSQL itself refused a statement: an SQLSTATE outside the classes of a lost
+ * connection (08), insufficient resources (53), a cancelled or timed-out statement or a shutdown
+ * (57), a system error (58) or an internal one (XX). Nothing was done then, and each part may be
+ * tried alone.
+ */
+function refusedByServer(err: unknown): boolean {
+  const code = ((err as Error).cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.length === 5 && !/^(08|53|57|58|XX)/.test(code);
+}
+
+/** One write's object in the batch's JSON (the statement reads it with jsonb_to_recordset). */
+function writeJson(w: BatchedWrite, i: number): string {
+  return `{"i":${i},"key":${JSON.stringify(w.key)},"unset":${JSON.stringify(w.unset)},"set":${w.set},"ops":${w.ops},"expires_at":${w.expiresAt ?? null},"last_seen_at":${w.lastSeenAt ?? null},"now":${w.now},"deadline":${w.deadline}}`;
+}
+
+export function postgresBatches<Row>(options: {
+  /** The store's query runner (bounded, errors typed). */
+  readonly query: <R>(what: string, config: QueryConfig) => Promise<{ rows: R[] }>;
+  readonly statements: { readonly getMany: QueryConfig; readonly applyMany: QueryConfig };
+  readonly toRecord: (row: Row) => SessionRecord;
+  /** A get and a write on their own (the statements a batch of one sends). */
+  readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
+  readonly applyOne: (write: BatchedWrite) => Promise<boolean>;
+}) {
+  const { query, statements, toRecord, getOne, applyOne } = options;
+
+  async function settle<J extends Job<never>>(
+    jobs: J[],
+    together: () => Promise<void>,
+    alone: (job: J) => Promise<void>,
+  ): Promise<void> {
+    if (jobs.length === 1) return alone(jobs[0]!);
+    try {
+      await together();
+    } catch (err) {
+      if (refusedByServer(err)) await Promise.all(jobs.map(alone));
+      else for (const job of jobs) job.reject(err);
+    }
+  }
+
+  const gets = turnBatch<Get>(
+    (jobs) =>
+      settle(
+        jobs,
+        async () => {
+          const { rows } = await query<Row & { i: string }>('get', {
+            ...statements.getMany,
+            values: [jobs.map((j) => j.key), jobs.map((j) => j.now)],
+          });
+          const found = new Map(rows.map((row) => [Number(row.i), row]));
+          for (let n = 0; n < jobs.length; n++) {
+            const row = found.get(n + 1);
+            jobs[n]!.resolve(row ? toRecord(row) : null);
+          }
+        },
+        (j) => getOne(j.key, j.now).then(j.resolve, j.reject),
+      ),
+    MAX_BATCH,
+  );
+
+  const writes = turnBatch<Write>(
+    async (jobs) => {
+      // One statement updates a row once: a key written twice in one turn goes on its own.
+      const seen = new Set<string>();
+      const batch: Write[] = [];
+      const again: Write[] = [];
+      for (const job of jobs) {
+        if (seen.has(job.write.key)) again.push(job);
+        else (seen.add(job.write.key), batch.push(job));
+      }
+      const alone = (j: Write) => applyOne(j.write).then(j.resolve, j.reject);
+      await settle(
+        batch,
+        async () => {
+          const { rows } = await query<{ i: number }>('update', {
+            ...statements.applyMany,
+            values: [`[${batch.map((j, n) => writeJson(j.write, n + 1)).join(',')}]`],
+          });
+          const alive = new Set(rows.map((row) => Number(row.i)));
+          for (let n = 0; n < batch.length; n++) batch[n]!.resolve(alive.has(n + 1));
+        },
+        alone,
+      );
+      for (const job of again) await alone(job);
+    },
+    MAX_BATCH,
+  );
+
+  return {
+    get: (key: string, now: number) =>
+      new Promise<SessionRecord | null>((resolve, reject) =>
+        gets.add({ key, now, resolve, reject }),
+      ),
+    apply: (write: BatchedWrite) =>
+      new Promise<boolean>((resolve, reject) => writes.add({ write, resolve, reject })),
+    async settled() {
+      await Promise.all([gets.settled(), writes.settled()]);
+    },
+  };
+}
