@@ -104,33 +104,34 @@ export function postgresBatches<Row>(options: {
     MAX_BATCH,
   );
 
-  const writes = turnBatch<Write>(
-    async (jobs) => {
-      // One statement updates a row once: a key written twice in one turn goes on its own.
-      const seen = new Set<string>();
-      const batch: Write[] = [];
-      const again: Write[] = [];
-      for (const job of jobs) {
-        if (seen.has(job.write.key)) again.push(job);
-        else (seen.add(job.write.key), batch.push(job));
+  const writes = turnBatch<Write>(async (jobs) => {
+    // One statement updates a row once: a key written twice in one turn goes on its own.
+    const seen = new Set<string>();
+    const batch: Write[] = [];
+    const again: Write[] = [];
+    for (const job of jobs) {
+      if (seen.has(job.write.key)) {
+        again.push(job);
+      } else {
+        seen.add(job.write.key);
+        batch.push(job);
       }
-      const alone = (j: Write) => applyOne(j.write).then(j.resolve, j.reject);
-      await settle(
-        batch,
-        async () => {
-          const { rows } = await query<{ i: number }>('update', {
-            ...statements.applyMany,
-            values: [`[${batch.map((j, n) => writeJson(j.write, n + 1)).join(',')}]`],
-          });
-          const alive = new Set(rows.map((row) => Number(row.i)));
-          for (let n = 0; n < batch.length; n++) batch[n]!.resolve(alive.has(n + 1));
-        },
-        alone,
-      );
-      for (const job of again) await alone(job);
-    },
-    MAX_BATCH,
-  );
+    }
+    const alone = (j: Write) => applyOne(j.write).then(j.resolve, j.reject);
+    await settle(
+      batch,
+      async () => {
+        const { rows } = await query<{ i: number }>('update', {
+          ...statements.applyMany,
+          values: [`[${batch.map((j, n) => writeJson(j.write, n + 1)).join(',')}]`],
+        });
+        const alive = new Set(rows.map((row) => Number(row.i)));
+        for (let n = 0; n < batch.length; n++) batch[n]!.resolve(alive.has(n + 1));
+      },
+      alone,
+    );
+    for (const job of again) await alone(job);
+  }, MAX_BATCH);
 
   return {
     get: (key: string, now: number) =>
