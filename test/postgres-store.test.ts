@@ -144,7 +144,7 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     await store.close();
   });
 
-  it('the writes of one turn are one statement, each landing as a write of its own would', async () => {
+  it('the writes (apply, update) of one turn are one statement, each landing as a write of its own would', async () => {
     let statements = 0;
     const counting = Object.create(pool) as pg.Pool;
     counting.query = ((...args: Parameters<pg.Pool['query']>) => {
@@ -172,6 +172,20 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     expect([a?.expiresAt, a?.lastSeenAt]).toEqual([now + 90_000, now + 5]);
     expect((await store.get('b', now))?.data['cart']).toEqual(['x', 'y', 'z']);
     expect((await store.get('short', now))?.data).toEqual({});
+    // `update` (the record after the write: what cachedStore keeps) in one statement too.
+    statements = 0;
+    const records = await Promise.all([
+      store.update('a', { ops: [{ op: 'increment', key: 'n', by: 3 }] }, now),
+      store.update('missing', { set: { n: 1 } }, now),
+      store.update('b', { unset: ['cart'], lastSeenAt: now + 7 }, now),
+    ]);
+    expect(statements).toBe(1);
+    expect(records.map((r) => r && [r.data, r.lastSeenAt])).toEqual([
+      [{ n: 5, k: 'v' }, now + 5],
+      null,
+      [{}, now + 7],
+    ]);
+    expect(records[0]).toEqual(await store.get('a', now));
     await store.close();
   });
 

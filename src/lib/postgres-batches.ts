@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store's request path in batches: the gets, and the writes (`apply`), made during
+ * The PostgreSQL store's request path in batches: the gets, and the writes (`apply`, `update`), made during
  * one turn of the event loop go to the server as one statement each (src/lib/turn-batch.ts):
  * one round trip and one statement for the server to run instead of one per request, which was
  * most of the cost of both (the driver's work in the app, the statement's in the server).
@@ -39,7 +39,7 @@ export interface BatchedWrite {
   /** Epoch ms after which the server must not start the write. */
   readonly deadline: number;
 }
-interface Write extends Job<boolean> {
+interface Write<T> extends Job<T> {
   readonly write: BatchedWrite;
 }
 
@@ -62,13 +62,18 @@ function writeJson(w: BatchedWrite, i: number): string {
 export function postgresBatches<Row>(options: {
   /** The store's query runner (bounded, errors typed). */
   readonly query: <R>(what: string, config: QueryConfig) => Promise<{ rows: R[] }>;
-  readonly statements: { readonly getMany: QueryConfig; readonly applyMany: QueryConfig };
+  readonly statements: {
+    readonly getMany: QueryConfig;
+    readonly applyMany: QueryConfig;
+    readonly updateMany: QueryConfig;
+  };
   readonly toRecord: (row: Row) => SessionRecord;
   /** A get and a write on their own (the statements a batch of one sends). */
   readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
   readonly applyOne: (write: BatchedWrite) => Promise<boolean>;
+  readonly updateOne: (write: BatchedWrite) => Promise<SessionRecord | null>;
 }) {
-  const { query, statements, toRecord, getOne, applyOne } = options;
+  const { query, statements, toRecord, getOne, applyOne, updateOne } = options;
 
   async function settle<J extends Job<never>>(
     jobs: J[],
@@ -104,44 +109,82 @@ export function postgresBatches<Row>(options: {
     MAX_BATCH,
   );
 
-  const writes = turnBatch<Write>(async (jobs) => {
-    // One statement updates a row once: a key written twice in one turn goes on its own.
-    const seen = new Set<string>();
-    const batch: Write[] = [];
-    const again: Write[] = [];
-    for (const job of jobs) {
-      if (seen.has(job.write.key)) {
-        again.push(job);
-      } else {
-        seen.add(job.write.key);
-        batch.push(job);
+  /**
+   * Writes of one turn in one statement (`statement`, whose rows carry each write's place `i`);
+   * `fromRows` reads each answered write's result, `missing` is the result of one not answered
+   * (gone or expired).
+   */
+  function writeBatch<T>(
+    what: string,
+    statement: QueryConfig,
+    alone: (write: BatchedWrite) => Promise<T>,
+    fromRows: (rows: (Row & { i: string })[]) => Map<number, T>,
+    missing: T,
+  ) {
+    const batches = turnBatch<Write<T>>(async (jobs) => {
+      // One statement updates a row once: a key written twice in one turn goes on its own.
+      const seen = new Set<string>();
+      const batch: Write<T>[] = [];
+      const again: Write<T>[] = [];
+      for (const job of jobs) {
+        if (seen.has(job.write.key)) {
+          again.push(job);
+        } else {
+          seen.add(job.write.key);
+          batch.push(job);
+        }
       }
-    }
-    const alone = (j: Write) => applyOne(j.write).then(j.resolve, j.reject);
-    await settle(
-      batch,
-      async () => {
-        const { rows } = await query<{ i: number }>('update', {
-          ...statements.applyMany,
-          values: [`[${batch.map((j, n) => writeJson(j.write, n + 1)).join(',')}]`],
-        });
-        const alive = new Set(rows.map((row) => Number(row.i)));
-        for (let n = 0; n < batch.length; n++) batch[n]!.resolve(alive.has(n + 1));
-      },
-      alone,
-    );
-    for (const job of again) await alone(job);
-  }, MAX_BATCH);
+      const one = (j: Write<T>) => alone(j.write).then(j.resolve, j.reject);
+      await settle(
+        batch,
+        async () => {
+          const { rows } = await query<Row & { i: string }>(what, {
+            ...statement,
+            values: [`[${batch.map((j, n) => writeJson(j.write, n + 1)).join(',')}]`],
+          });
+          const results = fromRows(rows);
+          for (let n = 0; n < batch.length; n++) {
+            const result = results.get(n + 1);
+            batch[n]!.resolve(result === undefined ? missing : result);
+          }
+        },
+        one,
+      );
+      for (const job of again) await one(job);
+    }, MAX_BATCH);
+    return {
+      write: (write: BatchedWrite) =>
+        new Promise<T>((resolve, reject) => batches.add({ write, resolve, reject })),
+      settled: () => batches.settled(),
+    };
+  }
+
+  const applies = writeBatch(
+    'update',
+    statements.applyMany,
+    applyOne,
+    (rows) => new Map(rows.map((row) => [Number(row.i), true])),
+    false,
+  );
+  const updates = writeBatch<SessionRecord | null>(
+    'update',
+    statements.updateMany,
+    updateOne,
+    (rows) => new Map(rows.map((row) => [Number(row.i), toRecord(row)])),
+    null,
+  );
 
   return {
     get: (key: string, now: number) =>
       new Promise<SessionRecord | null>((resolve, reject) =>
         gets.add({ key, now, resolve, reject }),
       ),
-    apply: (write: BatchedWrite) =>
-      new Promise<boolean>((resolve, reject) => writes.add({ write, resolve, reject })),
+    /** `apply`: whether the record was alive. */
+    apply: applies.write,
+    /** `update`: the record after the write, or `null`. */
+    update: updates.write,
     async settled() {
-      await Promise.all([gets.settled(), writes.settled()]);
+      await Promise.all([gets.settled(), applies.settled(), updates.settled()]);
     },
   };
 }

@@ -23,6 +23,23 @@ export function postgresStatements(schema: string, table: string, synchronousCom
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
              ${relaxed}
              WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)`;
+  // The writes of one turn (src/lib/postgres-batches.ts) in one statement, each its own delta on
+  // its own row, `i` its place. The rows are locked first, without waiting (NOWAIT): a batch that
+  // finds a row locked fails at once and its writes go one by one, so a statement holding several
+  // row locks never waits for another (no deadlock with a revocation or another batch).
+  const writeMany = `WITH q AS (
+               SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i int, key text, unset text[], "set" jsonb,
+                 ops jsonb, expires_at bigint, last_seen_at bigint, now bigint, deadline float8)
+             ), locked AS (
+               SELECT t.key FROM ${t} t JOIN q ON t.key = q.key FOR NO KEY UPDATE OF t NOWAIT
+             )
+             UPDATE ${t} t SET
+               data = "${schema}".tessera_apply_ops((t.data - q.unset) || q."set", q.ops),
+               expires_at = COALESCE(q.expires_at, t.expires_at),
+               last_seen_at = COALESCE(q.last_seen_at, t.last_seen_at)
+             FROM q${lazy ? `, (SELECT set_config('synchronous_commit', 'off', true)) AS durability` : ''}
+             WHERE t.key = q.key AND t.key IN (SELECT key FROM locked) AND t.expires_at > q.now
+               AND q.deadline > (extract(epoch from clock_timestamp()) * 1000)`;
   return {
     get: {
       name: name('get'),
@@ -55,26 +72,11 @@ export function postgresStatements(schema: string, table: string, synchronousCom
       name: lazyName('update'),
       text: `${write} RETURNING ${columns}`,
     },
-    // The writes of one turn (src/lib/postgres-batches.ts) in one statement, each its own delta on
-    // its own row, `i` its place. The rows are locked first, without waiting (NOWAIT): a batch
-    // that finds a row locked fails at once and its writes go one by one, so a statement holding
-    // several row locks never waits for another (no deadlock with a revocation or another batch).
-    applyMany: {
-      name: lazyName('apply_many'),
-      text: `WITH q AS (
-               SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i int, key text, unset text[], "set" jsonb,
-                 ops jsonb, expires_at bigint, last_seen_at bigint, now bigint, deadline float8)
-             ), locked AS (
-               SELECT t.key FROM ${t} t JOIN q ON t.key = q.key FOR NO KEY UPDATE OF t NOWAIT
-             )
-             UPDATE ${t} t SET
-               data = "${schema}".tessera_apply_ops((t.data - q.unset) || q."set", q.ops),
-               expires_at = COALESCE(q.expires_at, t.expires_at),
-               last_seen_at = COALESCE(q.last_seen_at, t.last_seen_at)
-             FROM q${lazy ? `, (SELECT set_config('synchronous_commit', 'off', true)) AS durability` : ''}
-             WHERE t.key = q.key AND t.key IN (SELECT key FROM locked) AND t.expires_at > q.now
-               AND q.deadline > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING q.i`,
+    // The batches of writeMany above: which writes found their row alive, or the rows written.
+    applyMany: { name: lazyName('apply_many'), text: `${writeMany} RETURNING q.i` },
+    updateMany: {
+      name: lazyName('update_many'),
+      text: `${writeMany} RETURNING q.i, ${columns.replace(/(\w+)/g, 't.$1')}`,
     },
     // The request path's write: the same statement, nothing sent back (the row count says alive).
     apply: {

@@ -268,10 +268,27 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     delta.lastSeenAt ?? null,
     now,
   ];
-  /** The values of `update` and `apply` (one statement text; apply has no RETURNING). */
-  const writeValues = (key: string, delta: SessionDelta, now: number) => [
-    ...deltaValues(key, delta, now),
-    Date.now() + commandTimeout,
+  /** A write (`update`, `apply`) as its batch takes it: the delta encoded, its deadline set. */
+  const batched = (key: string, delta: SessionDelta, now: number): BatchedWrite => ({
+    key,
+    unset: delta.unset ?? [],
+    set: encodeData(delta.set ?? {}),
+    ops: encodeOps(delta.ops),
+    expiresAt: delta.expiresAt ?? null,
+    lastSeenAt: delta.lastSeenAt ?? null,
+    now,
+    deadline: Date.now() + commandTimeout,
+  });
+  /** The values of `update` and `apply` on their own (one statement text; apply has no RETURNING). */
+  const writeValues = (w: BatchedWrite) => [
+    w.key,
+    w.unset,
+    w.set,
+    w.ops,
+    w.expiresAt,
+    w.lastSeenAt,
+    w.now,
+    w.deadline,
   ];
 
   let ready: Promise<void> | null = null;
@@ -355,11 +372,12 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     toRecord,
     getOne,
     async applyOne(w: BatchedWrite) {
-      const { rowCount } = await query('update', {
-        ...q.apply,
-        values: [w.key, w.unset, w.set, w.ops, w.expiresAt, w.lastSeenAt, w.now, w.deadline],
-      });
+      const { rowCount } = await query('update', { ...q.apply, values: writeValues(w) });
       return rowCount > 0;
+    },
+    async updateOne(w: BatchedWrite) {
+      const { rows } = await query<Row>('update', { ...q.update, values: writeValues(w) });
+      return rows[0] ? toRecord(rows[0]) : null;
     },
   });
 
@@ -384,26 +402,12 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       });
       return rowCount === 1;
     },
-    async update(key, delta, now) {
-      const { rows } = await query<Row>('update', {
-        ...q.update,
-        values: writeValues(key, delta, now),
-      });
-      return rows[0] ? toRecord(rows[0]) : null;
+    update(key, delta, now) {
+      return batches.update(batched(key, delta, now));
     },
     apply(key, delta, now) {
-      // The request path's write: the row is not sent back (nor its JSON parsed); the turn's
-      // writes go in one statement.
-      return batches.apply({
-        key,
-        unset: delta.unset ?? [],
-        set: encodeData(delta.set ?? {}),
-        ops: encodeOps(delta.ops),
-        expiresAt: delta.expiresAt ?? null,
-        lastSeenAt: delta.lastSeenAt ?? null,
-        now,
-        deadline: Date.now() + commandTimeout,
-      });
+      // The request path's write: the row is not sent back (nor its JSON parsed).
+      return batches.apply(batched(key, delta, now));
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const { rows } = await query<Row>('regenerate', {
