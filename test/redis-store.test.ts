@@ -214,6 +214,63 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(Buffer.byteLength((await client.hget(old, 'd:list'))!)).toBeLessThanOrEqual(64);
   });
 
+  it('the gets, and the writes, of one turn are one script call each, each answered as a call of its own', async () => {
+    let scripts = 0;
+    const counting = new Proxy(client, {
+      get(target, name) {
+        const value = Reflect.get(target, name, target);
+        if (name !== 'evalsha' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          scripts++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const store = redisStore({ client: counting, prefix });
+    const now = Date.now();
+    await store.create('t-a', record(now, { n: 1, cart: ['x'] }));
+    await store.create('t-b', record(now, { keep: true }, 'ada'));
+    await store.create('t-short', { ...record(now, { old: true }), expiresAt: now + 1_000 });
+    const asks: [string, number][] = [
+      ['t-a', now],
+      ['t-missing', now],
+      ['t-b', now],
+      ['t-short', now + 2_000], // expired at this get's clock
+      ['t-a', now],
+    ];
+    const alone: unknown[] = [];
+    for (const [k, at] of asks) alone.push(await store.get(k, at));
+    scripts = 0;
+    expect(await Promise.all(asks.map(([k, at]) => store.get(k, at)))).toEqual(alone);
+    expect(scripts).toBe(1);
+    scripts = 0;
+    const written = await Promise.all([
+      store.apply!('t-a', { set: { n: 2 }, ops: [{ op: 'push', key: 'cart', values: ['y'] }] }, now),
+      store.apply!('t-missing', { set: { n: 1 } }, now),
+      store.apply!('t-a', { ops: [{ op: 'push', key: 'cart', values: ['z'] }] }, now), // again
+      store.apply!('t-short', { set: { late: true } }, now + 2_000),
+      store.apply!('t-b', { unset: ['keep'], expiresAt: now + 90_000, lastSeenAt: now + 3 }, now),
+    ]);
+    expect(scripts).toBe(1);
+    expect(written).toEqual([true, false, true, false, true]);
+    expect((await store.get('t-a', now))?.data).toEqual({ n: 2, cart: ['x', 'y', 'z'] });
+    const b = await store.get('t-b', now);
+    expect([b?.data, b?.expiresAt, b?.lastSeenAt]).toEqual([{}, now + 90_000, now + 3]);
+    expect(await client.pttl(`${prefix}s:{t-b}`)).toBeGreaterThan(80_000);
+    expect((await store.get('t-short', now))?.data).toEqual({ old: true });
+    // A key Redis refuses (another type under a session's name) fails alone.
+    await client.set(`${prefix}s:{t-bad}`, 'not a hash');
+    const mixed = await Promise.allSettled([
+      store.get('t-a', now),
+      store.get('t-bad', now),
+      store.apply!('t-bad', { set: { n: 1 } }, now),
+      store.apply!('t-a', { set: { n: 3 } }, now),
+    ]);
+    expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(mixed[1]).toMatchObject({ reason: { code: 'ERR_SESSION_STORE_UNAVAILABLE' } });
+    expect((await store.get('t-a', now))?.data['n']).toBe(3);
+  });
+
   it('the per-user index drops dead sessions and expires with its longest-lived member', async () => {
     const store = redisStore({ client, prefix });
     const now = Date.now();

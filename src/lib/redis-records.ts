@@ -112,6 +112,19 @@ export function deltaArgs(delta: SessionDelta): (string | number)[] {
   return args;
 }
 
+/** A write's arguments for APPLY_ONLY: its header (now, expiresAt|'', lastSeenAt|''), then the delta. */
+export function writeArgs(delta: SessionDelta, now: number): (string | number)[] {
+  return [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
+}
+
+/** READ's text (the hash as a flat JSON array) as a record; `null` when missing or expired at `now`. */
+export function readRecord(text: string, now: number): SessionRecord | null {
+  if (text === '{}') return null;
+  const hash = fromPairs(JSON.parse(text) as string[]);
+  if (hash['m:e'] === undefined || Number(hash['m:e']) <= now) return null;
+  return toRecord(hash);
+}
+
 export function toRecord(hash: Record<string, string>): SessionRecord {
   const data: SessionRecord['data'] = {};
   for (const field of Object.keys(hash)) {

@@ -77,8 +77,9 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return previous`;
 
 /**
- * Apply a delta to the hash `key`, reading ARGV from index `i`: nSet, (field, json)*, nUnset,
- * field*, nOps, (op, field, arg)*; then ARGV[2] expiresAt|'' and ARGV[3] lastSeenAt|''.
+ * Apply a delta to the hash `key`: ARGV[h] now, ARGV[h + 1] expiresAt|'', ARGV[h + 2]
+ * lastSeenAt|'' (a write's header), and from index `i` nSet, (field, json)*, nUnset, field*, nOps,
+ * (op, field, arg)*. `span(i)` is the index just past a delta that starts at `i`.
  */
 /**
  * A data value's JSON text is kept in pieces of at most 64 bytes (`hash-max-listpack-value`), cut
@@ -129,7 +130,12 @@ end
 `;
 
 const APPLY = `${SPLIT}${DATA_PIECES}
-local function apply(key, i)
+local function span(i)
+  i = i + 1 + 2 * tonumber(ARGV[i])
+  i = i + 1 + tonumber(ARGV[i])
+  return i + 1 + 3 * tonumber(ARGV[i])
+end
+local function apply(key, h, i)
   local n = tonumber(ARGV[i]); i = i + 1
   for _ = 1, n do setv(key, ARGV[i], ARGV[i + 1]); i = i + 2 end
   n = tonumber(ARGV[i]); i = i + 1
@@ -163,31 +169,50 @@ local function apply(key, i)
       end
     end
   end
-  if ARGV[2] ~= '' then
-    redis.call('HSET', key, 'm:e', ARGV[2])
-    redis.call('PEXPIREAT', key, ARGV[2])
+  if ARGV[h + 1] ~= '' then
+    redis.call('HSET', key, 'm:e', ARGV[h + 1])
+    redis.call('PEXPIREAT', key, ARGV[h + 1])
   end
-  if ARGV[3] ~= '' then redis.call('HSET', key, 'm:l', ARGV[3]) end
+  if ARGV[h + 2] ~= '' then redis.call('HSET', key, 'm:l', ARGV[h + 2]) end
 end
-local function alive(key)
+local function alive(key, h)
   local e = redis.call('HGET', key, 'm:e')
-  return e and tonumber(e) > tonumber(ARGV[1])
+  return e and tonumber(e) > tonumber(ARGV[h])
 end
 `;
 
 /** UPDATE without the hash sent back: 1 when written, 0 when the session is gone. */
 export const APPLY_ONLY = `${APPLY}
-if not alive(KEYS[1]) then return 0 end
-apply(KEYS[1], 4)
+if not alive(KEYS[1], 1) then return 0 end
+apply(KEYS[1], 1, 4)
 return 1`;
+
+/**
+ * APPLY_ONLY for several sessions on one node (a turn's writes, src/stores/redis.ts; never on a
+ * Cluster, whose sessions live in slots of their own): KEYS the sessions, ARGV each one's header
+ * and delta in turn (as APPLY_ONLY's ARGV). Returns 1 or 0 per session.
+ */
+export const APPLY_MANY = `${APPLY}
+local h, out = 1, {}
+for k = 1, #KEYS do
+  local after = span(h + 3)
+  if alive(KEYS[k], h) then
+    apply(KEYS[k], h, h + 3)
+    out[k] = 1
+  else
+    out[k] = 0
+  end
+  h = after
+end
+return out`;
 
 /**
  * KEYS[1] session. ARGV: now, expiresAt|'', lastSeenAt|'', then the delta (see APPLY). Returns 0
  * when the session is gone (nothing written), else the hash after the write as field/value pairs.
  */
 export const UPDATE = `${APPLY}
-if not alive(KEYS[1]) then return 0 end
-apply(KEYS[1], 4)
+if not alive(KEYS[1], 1) then return 0 end
+apply(KEYS[1], 1, 4)
 return redis.call('HGETALL', KEYS[1])`;
 
 /**
@@ -198,8 +223,8 @@ return redis.call('HGETALL', KEYS[1])`;
  */
 export const REGENERATE = `${APPLY}
 local old, new = KEYS[1], KEYS[2]
-if not alive(old) then return {0} end
-apply(old, 5)
+if not alive(old, 1) then return {0} end
+apply(old, 1, 5)
 local previous = redis.call('HGET', old, 'm:u') or ''
 if ARGV[4] == '' then redis.call('HDEL', old, 'm:u') else redis.call('HSET', old, 'm:u', ARGV[4]) end
 local absolute = redis.call('HGET', old, 'm:a')
@@ -221,8 +246,8 @@ return {1, previous, redis.call('HGETALL', new)}`;
  */
 export const TAKE = `${APPLY}
 local old = KEYS[1]
-if not alive(old) then return {0} end
-apply(old, 5)
+if not alive(old, 1) then return {0} end
+apply(old, 1, 5)
 local previous = redis.call('HGET', old, 'm:u') or ''
 if ARGV[4] == '' then redis.call('HDEL', old, 'm:u') else redis.call('HSET', old, 'm:u', ARGV[4]) end
 local all = redis.call('HGETALL', old)
@@ -257,6 +282,12 @@ return {redis.call('DEL', KEYS[1]), user}`;
  */
 export const READ = `#!lua flags=no-writes
 return cjson.encode(redis.call('HGETALL', KEYS[1]))`;
+
+/** READ for several sessions on one node (a turn's gets; never on a Cluster): one text per key. */
+export const READ_MANY = `#!lua flags=no-writes
+local out = {}
+for k = 1, #KEYS do out[k] = cjson.encode(redis.call('HGETALL', KEYS[k])) end
+return out`;
 
 /**
  * KEYS[1] a cache entry (a plain string). ARGV: expected, value, ttl in ms. Writes `value` only

@@ -6,9 +6,18 @@ import {
   SessionOutcomeUnknownError,
   SessionStoreError,
 } from '../errors.ts';
+import { redisBatches } from '../lib/redis-batches.ts';
 import { perNode } from '../lib/redis-cluster.ts';
-import { deltaArgs, fromPairs, recordFields, toRecord } from '../lib/redis-records.ts';
 import {
+  deltaArgs,
+  fromPairs,
+  readRecord,
+  recordFields,
+  toRecord,
+  writeArgs,
+} from '../lib/redis-records.ts';
+import {
+  APPLY_MANY,
   APPLY_ONLY,
   CREATE,
   DESTROY,
@@ -20,6 +29,7 @@ import {
   INSERT,
   LIST_USER,
   READ,
+  READ_MANY,
   REGENERATE,
   REPLACE_IF,
   TAKE,
@@ -77,6 +87,8 @@ const scripts = {
   listUser: script(LIST_USER),
   replaceIf: script(REPLACE_IF),
   read: script(READ),
+  readMany: script(READ_MANY),
+  applyMany: script(APPLY_MANY),
 };
 
 /**
@@ -248,16 +260,30 @@ export function redisStore(
       }),
   };
 
+  const getOne = (key: string, now: number) =>
+    call('get', async () =>
+      readRecord((await run(scripts.read, sessionKey(key), [])) as string, now),
+    );
+  const applyOne = (key: string, args: (string | number)[]) =>
+    call('update', async () => (await run(scripts.applyOnly, sessionKey(key), args)) === 1);
+  // On one node, a turn's gets and writes go as one script call each (src/lib/redis-batches.ts).
+  const batches = cluster
+    ? null
+    : redisBatches({
+        call,
+        readMany: (keys) => run(scripts.readMany, keys, []) as Promise<string[]>,
+        applyMany: (keys, args) => run(scripts.applyMany, keys, args) as Promise<number[]>,
+        sessionKey,
+        decode: readRecord,
+        getOne,
+        applyOne,
+        writeArgs,
+      });
+
   return {
     cacheEntries,
-    async get(key, now) {
-      return call('get', async () => {
-        const text = (await run(scripts.read, sessionKey(key), [])) as string;
-        if (text === '{}') return null;
-        const hash = fromPairs(JSON.parse(text) as string[]);
-        if (hash['m:e'] === undefined || Number(hash['m:e']) <= now) return null;
-        return toRecord(hash);
-      });
+    get(key, now) {
+      return batches ? batches.get(key, now) : getOne(key, now);
     },
     async create(key, r) {
       await call('create', async () => {
@@ -282,17 +308,15 @@ export function redisStore(
     },
     async update(key, delta, now) {
       return call('update', async () => {
-        const args = [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
-        const after = (await run(scripts.update, sessionKey(key), args)) as string[] | 0;
+        const after = (await run(scripts.update, sessionKey(key), writeArgs(delta, now))) as
+          | string[]
+          | 0;
         return after === 0 ? null : toRecord(fromPairs(after));
       });
     },
-    async apply(key, delta, now) {
+    apply(key, delta, now) {
       // The request path's write: the hash is not sent back (~12 % of a write's CPU, bench/).
-      return call('update', async () => {
-        const args = [now, delta.expiresAt ?? '', delta.lastSeenAt ?? '', ...deltaArgs(delta)];
-        return (await run(scripts.applyOnly, sessionKey(key), args)) === 1;
-      });
+      return batches ? batches.apply(key, delta, now) : applyOne(key, writeArgs(delta, now));
     },
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       return call('regenerate', async () => {

@@ -1,0 +1,111 @@
+/**
+ * The Redis store's request path in batches, on a single node: the gets, and the writes
+ * (`apply`), made during one turn of the event loop go to Redis as one script call each
+ * (READ_MANY, APPLY_MANY; src/lib/turn-batch.ts), instead of one call per request. A script runs
+ * atomically, so each write is still one atomic step on its own session, and the writes of one
+ * batch run in the order they were made. Never on a Cluster: its sessions live in slots of their
+ * own, which one script may not touch together.
+ *
+ * A batch Redis answered with an error reply (a key of another type, a script error) did
+ * nothing that the reply does not say, so its jobs run again one by one and a bad one fails
+ * alone; a lost connection or a timeout fails the batch's jobs, as it would have failed each.
+ * @internal
+ */
+import type { SessionDelta, SessionRecord } from '../store.ts';
+import { turnBatch } from './turn-batch.ts';
+
+/** Most gets or writes in one script call. */
+const MAX_BATCH = 256;
+
+interface Job<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+interface Get extends Job<SessionRecord | null> {
+  readonly key: string;
+  readonly now: number;
+}
+interface Write extends Job<boolean> {
+  readonly key: string;
+  /** The write's header (now, expiresAt, lastSeenAt) and its delta, as APPLY_ONLY takes them. */
+  readonly args: (string | number)[];
+}
+
+/** Whether Redis answered with an error reply (ioredis's ReplyError), as opposed to no answer. */
+function errorReply(err: unknown): boolean {
+  return ((err as Error).cause as Error | undefined)?.name === 'ReplyError';
+}
+
+export function redisBatches(options: {
+  /** The store's bounded, typed call (its `what` names the error). */
+  readonly call: <T>(what: string, body: () => Promise<T>) => Promise<T>;
+  readonly readMany: (keys: string[]) => Promise<string[]>;
+  readonly applyMany: (keys: string[], args: (string | number)[]) => Promise<number[]>;
+  /** A session's Redis key. */
+  readonly sessionKey: (key: string) => string;
+  /** READ's text as a record: `null` when missing or expired at `now`. */
+  readonly decode: (text: string, now: number) => SessionRecord | null;
+  /** A get and a write on their own. */
+  readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
+  readonly applyOne: (key: string, args: (string | number)[]) => Promise<boolean>;
+  /** The write's arguments for APPLY_ONLY: its header, then the delta. */
+  readonly writeArgs: (delta: SessionDelta, now: number) => (string | number)[];
+}) {
+  const { call, readMany, applyMany, sessionKey, decode, getOne, applyOne, writeArgs } = options;
+
+  async function settle<J extends Job<never>>(
+    jobs: J[],
+    together: () => Promise<void>,
+    alone: (job: J) => Promise<void>,
+  ): Promise<void> {
+    if (jobs.length === 1) return alone(jobs[0]!);
+    try {
+      await together();
+    } catch (err) {
+      if (errorReply(err)) await Promise.all(jobs.map(alone));
+      else for (const job of jobs) job.reject(err);
+    }
+  }
+
+  const gets = turnBatch<Get>(
+    (jobs) =>
+      settle(
+        jobs,
+        async () => {
+          const texts = await call('get', () => readMany(jobs.map((j) => sessionKey(j.key))));
+          for (let n = 0; n < jobs.length; n++) jobs[n]!.resolve(decode(texts[n]!, jobs[n]!.now));
+        },
+        (j) => getOne(j.key, j.now).then(j.resolve, j.reject),
+      ),
+    MAX_BATCH,
+  );
+
+  const writes = turnBatch<Write>(
+    (jobs) =>
+      settle(
+        jobs,
+        async () => {
+          const keys = jobs.map((j) => sessionKey(j.key));
+          const args = jobs.flatMap((j) => j.args);
+          const alive = await call('update', () => applyMany(keys, args));
+          for (let n = 0; n < jobs.length; n++) jobs[n]!.resolve(alive[n] === 1);
+        },
+        (j) => applyOne(j.key, j.args).then(j.resolve, j.reject),
+      ),
+    MAX_BATCH,
+  );
+
+  return {
+    get: (key: string, now: number) =>
+      new Promise<SessionRecord | null>((resolve, reject) =>
+        gets.add({ key, now, resolve, reject }),
+      ),
+    apply: (key: string, delta: SessionDelta, now: number) =>
+      new Promise<boolean>((resolve, reject) =>
+        writes.add({ key, args: writeArgs(delta, now), resolve, reject }),
+      ),
+    async settled() {
+      await Promise.all([gets.settled(), writes.settled()]);
+    },
+  };
+}
