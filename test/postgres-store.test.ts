@@ -35,6 +35,17 @@ const record = (now: number, data: SessionRecord['data'] = {}, ttl = 60_000): Se
   meta: { userAgent: 'test' },
 });
 
+/** A store on `table` over the shared pool, counting the statements it sends. */
+function countingStore(table: string) {
+  const counting = { statements: 0 };
+  const counted = Object.create(pool) as pg.Pool;
+  counted.query = ((...args: Parameters<pg.Pool['query']>) => {
+    counting.statements++;
+    return (pool.query as (...a: unknown[]) => unknown)(...args);
+  }) as pg.Pool['query'];
+  return { counting, store: postgresStore({ pool: counted, schema, table, sweepInterval: 0 }) };
+}
+
 describe.skipIf(unavailable !== null)('postgresStore', () => {
   describe('conformance', () => {
     for (const c of storeConformance({
@@ -94,13 +105,7 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
   });
 
   it('the gets of one turn are one statement, each answered as a get of its own would be', async () => {
-    let statements = 0;
-    const counting = Object.create(pool) as pg.Pool;
-    counting.query = ((...args: Parameters<pg.Pool['query']>) => {
-      statements++;
-      return (pool.query as (...a: unknown[]) => unknown)(...args);
-    }) as pg.Pool['query'];
-    const store = postgresStore({ pool: counting, schema, table: 'batch_get', sweepInterval: 0 });
+    const { counting, store } = countingStore('batch_get');
     const now = Date.now();
     await store.create('live-a', record(now, { a: 1 }));
     await store.create('live-b', { ...record(now, { b: [1, 'x'] }), userId: 'ada' });
@@ -117,9 +122,9 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     ];
     const alone: unknown[] = [];
     for (const [k, at] of asks) alone.push(await store.get(k, at));
-    statements = 0;
+    counting.statements = 0;
     const together = await Promise.all(asks.map(([k, at]) => store.get(k, at)));
-    expect(statements).toBe(1);
+    expect(counting.statements).toBe(1);
     expect(together).toEqual(alone);
     expect(together.map((r) => r?.data ?? null)).toEqual([
       { a: 1 },
@@ -145,18 +150,12 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
   });
 
   it('the writes (apply, update) of one turn are one statement, each landing as a write of its own would', async () => {
-    let statements = 0;
-    const counting = Object.create(pool) as pg.Pool;
-    counting.query = ((...args: Parameters<pg.Pool['query']>) => {
-      statements++;
-      return (pool.query as (...a: unknown[]) => unknown)(...args);
-    }) as pg.Pool['query'];
-    const store = postgresStore({ pool: counting, schema, table: 'batch_apply', sweepInterval: 0 });
+    const { counting, store } = countingStore('batch_apply');
     const now = Date.now();
     await store.create('a', record(now, { n: 1, drop: true }));
     await store.create('b', record(now, { cart: ['x'] }));
     await store.create('short', record(now, {}, 1_000));
-    statements = 0;
+    counting.statements = 0;
     const answers = await Promise.all([
       store.apply!('a', { set: { n: 2 }, unset: ['drop'] }, now),
       store.apply!('b', { ops: [{ op: 'push', key: 'cart', values: ['y'] }] }, now),
@@ -166,20 +165,20 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
       store.apply!('a', { set: { k: 'v' }, expiresAt: now + 90_000, lastSeenAt: now + 5 }, now),
     ]);
     expect(answers).toEqual([true, true, false, false, true, true]);
-    expect(statements).toBe(3); // the batch, then b's and a's second writes on their own
+    expect(counting.statements).toBe(3); // the batch, then b's and a's second writes on their own
     const a = await store.get('a', now);
     expect(a?.data).toEqual({ n: 2, k: 'v' });
     expect([a?.expiresAt, a?.lastSeenAt]).toEqual([now + 90_000, now + 5]);
     expect((await store.get('b', now))?.data['cart']).toEqual(['x', 'y', 'z']);
     expect((await store.get('short', now))?.data).toEqual({});
     // `update` (the record after the write: what cachedStore keeps) in one statement too.
-    statements = 0;
+    counting.statements = 0;
     const records = await Promise.all([
       store.update('a', { ops: [{ op: 'increment', key: 'n', by: 3 }] }, now),
       store.update('missing', { set: { n: 1 } }, now),
       store.update('b', { unset: ['cart'], lastSeenAt: now + 7 }, now),
     ]);
-    expect(statements).toBe(1);
+    expect(counting.statements).toBe(1);
     expect(records.map((r) => r && [r.data, r.lastSeenAt])).toEqual([
       [{ n: 5, k: 'v' }, now + 5],
       null,

@@ -245,7 +245,11 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(scripts).toBe(1);
     scripts = 0;
     const written = await Promise.all([
-      store.apply!('t-a', { set: { n: 2 }, ops: [{ op: 'push', key: 'cart', values: ['y'] }] }, now),
+      store.apply!(
+        't-a',
+        { set: { n: 2 }, ops: [{ op: 'push', key: 'cart', values: ['y'] }] },
+        now,
+      ),
       store.apply!('t-missing', { set: { n: 1 } }, now),
       store.apply!('t-a', { ops: [{ op: 'push', key: 'cart', values: ['z'] }] }, now), // again
       store.apply!('t-short', { set: { late: true } }, now + 2_000),

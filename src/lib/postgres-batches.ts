@@ -12,15 +12,12 @@
  */
 import type { QueryConfig } from 'pg';
 import type { SessionRecord } from '../store.ts';
-import { turnBatch } from './turn-batch.ts';
+import { type BatchJob, settleBatch, turnBatch } from './turn-batch.ts';
 
 /** Most gets or writes in one statement. */
 const MAX_BATCH = 256;
 
-interface Job<T> {
-  resolve(value: T): void;
-  reject(err: unknown): void;
-}
+type Job<T> = BatchJob<T>;
 interface Get extends Job<SessionRecord | null> {
   readonly key: string;
   readonly now: number;
@@ -75,19 +72,11 @@ export function postgresBatches<Row>(options: {
 }) {
   const { query, statements, toRecord, getOne, applyOne, updateOne } = options;
 
-  async function settle<J extends Job<never>>(
+  const settle = <J extends BatchJob<never>>(
     jobs: J[],
     together: () => Promise<void>,
     alone: (job: J) => Promise<void>,
-  ): Promise<void> {
-    if (jobs.length === 1) return alone(jobs[0]!);
-    try {
-      await together();
-    } catch (err) {
-      if (refusedByServer(err)) await Promise.all(jobs.map(alone));
-      else for (const job of jobs) job.reject(err);
-    }
-  }
+  ) => settleBatch(jobs, together, alone, refusedByServer);
 
   const gets = turnBatch<Get>(
     (jobs) =>

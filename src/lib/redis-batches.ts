@@ -12,15 +12,12 @@
  * @internal
  */
 import type { SessionDelta, SessionRecord } from '../store.ts';
-import { turnBatch } from './turn-batch.ts';
+import { type BatchJob, settleBatch, turnBatch } from './turn-batch.ts';
 
 /** Most gets or writes in one script call. */
 const MAX_BATCH = 256;
 
-interface Job<T> {
-  resolve(value: T): void;
-  reject(err: unknown): void;
-}
+type Job<T> = BatchJob<T>;
 interface Get extends Job<SessionRecord | null> {
   readonly key: string;
   readonly now: number;
@@ -53,19 +50,11 @@ export function redisBatches(options: {
 }) {
   const { call, readMany, applyMany, sessionKey, decode, getOne, applyOne, writeArgs } = options;
 
-  async function settle<J extends Job<never>>(
+  const settle = <J extends BatchJob<never>>(
     jobs: J[],
     together: () => Promise<void>,
     alone: (job: J) => Promise<void>,
-  ): Promise<void> {
-    if (jobs.length === 1) return alone(jobs[0]!);
-    try {
-      await together();
-    } catch (err) {
-      if (errorReply(err)) await Promise.all(jobs.map(alone));
-      else for (const job of jobs) job.reject(err);
-    }
-  }
+  ) => settleBatch(jobs, together, alone, errorReply);
 
   const gets = turnBatch<Get>(
     (jobs) =>

@@ -47,3 +47,30 @@ export function turnBatch<J>(run: (jobs: J[]) => void | Promise<void>, max: numb
     },
   };
 }
+
+/** A job of a batch: settled by the batch's runner, one way or the other. */
+export interface BatchJob<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Run a batch: a batch of one `alone`, else `together`. When `together` fails, and `retry` says
+ * the failure did nothing (the server refused something in the batch), each job runs `alone`, so
+ * a bad one fails by itself; otherwise (no answer, a lost connection) every job fails with it, as
+ * each would have.
+ */
+export async function settleBatch<J extends BatchJob<never>>(
+  jobs: J[],
+  together: () => Promise<void>,
+  alone: (job: J) => Promise<void>,
+  retry: (err: unknown) => boolean,
+): Promise<void> {
+  if (jobs.length === 1) return alone(jobs[0]!);
+  try {
+    await together();
+  } catch (err) {
+    if (retry(err)) await Promise.all(jobs.map(alone));
+    else for (const job of jobs) job.reject(err);
+  }
+}
