@@ -214,14 +214,16 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(Buffer.byteLength((await client.hget(old, 'd:list'))!)).toBeLessThanOrEqual(64);
   });
 
-  it('the gets, and the writes, of one turn are one script call each, each answered as a call of its own', async () => {
+  it('the gets, and the writes, of one turn are one script call each (cache entries one MGET), each answered as a call of its own', async () => {
     let scripts = 0;
+    let mgets = 0;
     const counting = new Proxy(client, {
       get(target, name) {
         const value = Reflect.get(target, name, target);
-        if (name !== 'evalsha' || typeof value !== 'function') return value;
+        if ((name !== 'evalsha' && name !== 'mget') || typeof value !== 'function') return value;
         return (...args: unknown[]) => {
-          scripts++;
+          if (name === 'evalsha') scripts++;
+          else mgets++;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
@@ -273,6 +275,13 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect(mixed[1]).toMatchObject({ reason: { code: 'ERR_SESSION_STORE_UNAVAILABLE' } });
     expect((await store.get('t-a', now))?.data['n']).toBe(3);
+    // cachedStore's entries: a turn's reads are one MGET.
+    await store.cacheEntries.set('e-1', 'Lone', 10_000);
+    await store.cacheEntries.set('e-2', 'Rtwo', 10_000);
+    mgets = 0;
+    const entries = await Promise.all(['e-1', 'e-missing', 'e-2'].map(store.cacheEntries.get));
+    expect(entries).toEqual(['Lone', null, 'Rtwo']);
+    expect(mgets).toBe(1);
   });
 
   it('the per-user index drops dead sessions and expires with its longest-lived member', async () => {

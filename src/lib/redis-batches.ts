@@ -1,7 +1,8 @@
 /**
  * The Redis store's request path in batches, on a single node: the gets, and the writes
  * (`apply`), made during one turn of the event loop go to Redis as one script call each
- * (READ_MANY, APPLY_MANY; src/lib/turn-batch.ts), instead of one call per request. A script runs
+ * (READ_MANY, APPLY_MANY; src/lib/turn-batch.ts), instead of one call per request, and
+ * cachedStore's reads of its entries as one MGET. A script runs
  * atomically, so each write is still one atomic step on its own session, and the writes of one
  * batch run in the order they were made. Never on a Cluster: its sessions live in slots of their
  * own, which one script may not touch together.
@@ -38,6 +39,8 @@ export function redisBatches(options: {
   readonly call: <T>(what: string, body: () => Promise<T>) => Promise<T>;
   readonly readMany: (keys: string[]) => Promise<string[]>;
   readonly applyMany: (keys: string[], args: (string | number)[]) => Promise<number[]>;
+  /** MGET: cachedStore's entries (plain strings under keys of their own). */
+  readonly getEntries: (keys: string[]) => Promise<(string | null)[]>;
   /** A session's Redis key. */
   readonly sessionKey: (key: string) => string;
   /** READ's text as a record: `null` when missing or expired at `now`. */
@@ -48,7 +51,8 @@ export function redisBatches(options: {
   /** The write's arguments for APPLY_ONLY: its header, then the delta. */
   readonly writeArgs: (delta: SessionDelta, now: number) => (string | number)[];
 }) {
-  const { call, readMany, applyMany, sessionKey, decode, getOne, applyOne, writeArgs } = options;
+  const { call, readMany, applyMany, getEntries, sessionKey, decode, getOne, applyOne, writeArgs } =
+    options;
 
   const settle = <J extends BatchJob<never>>(
     jobs: J[],
@@ -84,7 +88,20 @@ export function redisBatches(options: {
     MAX_BATCH,
   );
 
+  // cachedStore's reads of its entries: one MGET (a plain command, no script) per turn.
+  const entryGets = turnBatch<Job<string | null> & { readonly key: string }>(async (jobs) => {
+    try {
+      const values = await call('cache get', () => getEntries(jobs.map((j) => j.key)));
+      for (let n = 0; n < jobs.length; n++) jobs[n]!.resolve(values[n] ?? null);
+    } catch (err) {
+      for (const job of jobs) job.reject(err);
+    }
+  }, MAX_BATCH);
+
   return {
+    /** An entry's value (`key` is the entry's Redis key), read with the turn's others. */
+    entry: (key: string) =>
+      new Promise<string | null>((resolve, reject) => entryGets.add({ key, resolve, reject })),
     get: (key: string, now: number) =>
       new Promise<SessionRecord | null>((resolve, reject) =>
         gets.add({ key, now, resolve, reject }),
@@ -94,7 +111,7 @@ export function redisBatches(options: {
         writes.add({ key, args: writeArgs(delta, now), resolve, reject }),
       ),
     async settled() {
-      await Promise.all([gets.settled(), writes.settled()]);
+      await Promise.all([gets.settled(), writes.settled(), entryGets.settled()]);
     },
   };
 }

@@ -244,7 +244,8 @@ export function redisStore(
   const entryKey = (key: string) => `${prefix}c:{${key}}`;
   const ms = (ttl: number) => Math.max(1, Math.ceil(ttl));
   const cacheEntries: CacheEntries = {
-    get: (key) => call('cache get', () => client.get(entryKey(key))),
+    get: (key) =>
+      batches ? batches.entry(entryKey(key)) : call('cache get', () => client.get(entryKey(key))),
     set: (key, value, ttl) =>
       call('cache set', async () => {
         await client.set(entryKey(key), value, 'PX', ms(ttl));
@@ -273,6 +274,7 @@ export function redisStore(
         call,
         readMany: (keys) => run(scripts.readMany, keys, []) as Promise<string[]>,
         applyMany: (keys, args) => run(scripts.applyMany, keys, args) as Promise<number[]>,
+        getEntries: (keys) => client.mget(...keys),
         sessionKey,
         decode: readRecord,
         getOne,
