@@ -134,6 +134,35 @@ for (const [layout, { cacheOn, inspect, evict }] of Object.entries(layouts))
         expect(primary.calls['get'] ?? 0).toBe(0); // no miss after the writes
       });
 
+      it('concurrent writes of one session in one process keep its entry: one after another, each written through, none removing it', async () => {
+        const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
+        const store = cachedStore({ primary, cache: cacheOn(redis), ...quiet });
+        const k = key();
+        const now = Date.now();
+        await store.create(k, record(now, { cart: [] }));
+        await evict(k);
+        // A read that misses while writes are under way, then twenty writes at once.
+        const reading = store.get(k, now);
+        const written = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.update(k, { ops: [{ op: 'push', key: 'cart', values: [i] }] }, now),
+          ),
+        );
+        expect((await reading)?.data['cart']).toBeDefined();
+        // One after another: each saw every earlier one (the cart grew by one each time).
+        expect(written.map((r) => (r?.data['cart'] as number[] | undefined)?.length)).toEqual(
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+        // The last write's record is the entry, a hit: no write removed it (each took its
+        // lease with no other write's lease in between).
+        const entry = await inspect(k);
+        expect(entry?.hit).toBe(true);
+        expect(entry?.record?.data['cart']).toHaveLength(20);
+        primary.reset();
+        expect((await store.get(k, now))?.data['cart']).toHaveLength(20);
+        expect(primary.calls['get'] ?? 0).toBe(0);
+      });
+
       it('write-through across two app servers: B reads A’s write from the cache, with no primary read', async () => {
         // Two processes each open their own clients to the shared PostgreSQL and Redis.
         const otherPool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });

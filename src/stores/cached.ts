@@ -169,6 +169,30 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     else distrustUntil = Date.now() + ttl;
   }
 
+  // --- one write per key at a time, in this process -------------------------------------------
+  /**
+   * The write in flight per key in this process: a write of a key waits for the one before it
+   * here. Two writes of one key at once would each take a lease, the second superseding the
+   * first, and the first, finding its lease gone, would remove the entry: under a steady stream
+   * of concurrent requests for the same sessions that made most writes remove their entry and most
+   * reads miss (bench: 40 % of writes, and 5 000 against 13 000 req/s). They would wait for each
+   * other on the primary's row lock anyway.
+   */
+  const writing = new Map<string, Promise<void>>();
+  function oneAtATime<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const before = writing.get(key);
+    const mine = before ? before.then(write) : write();
+    const done = mine.then(
+      () => {},
+      () => {},
+    );
+    writing.set(key, done);
+    void done.then(() => {
+      if (writing.get(key) === done) writing.delete(key);
+    });
+    return mine;
+  }
+
   // --- leases and fills -------------------------------------------------------------------------
   const side = cache.cacheEntries
     ? entriesSide(cache.cacheEntries, ttl, leaseTtl)
@@ -246,8 +270,9 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
         return primary.get(key, now);
       }
       if (typeof found === 'object') return found.hit.expiresAt > now ? found.hit : null;
-      // Someone else's lease, not yet filled: read the primary and leave the fill to them.
-      if (found === 'leased') return primary.get(key, now);
+      // Someone else's lease, not yet filled, or a write of this process under way (its
+      // write-through fills the entry): read the primary and leave the fill to them.
+      if (found === 'leased' || writing.has(key)) return primary.get(key, now);
       return readThrough(key, now, await lease(key, now));
     },
     async create(key, record) {
@@ -277,18 +302,20 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
         return written;
       },
     }),
-    async update(key, delta, now) {
-      const id = await writeLease(key, now);
-      let after: SessionRecord | null;
-      try {
-        after = await primary.update(key, delta, now);
-      } catch (err) {
-        // A write that timed out may still have landed: the entry goes.
-        await invalidate(key);
-        throw err;
-      }
-      await writeThrough(key, id, after, now);
-      return after;
+    update(key, delta, now) {
+      return oneAtATime(key, async () => {
+        const id = await writeLease(key, now);
+        let after: SessionRecord | null;
+        try {
+          after = await primary.update(key, delta, now);
+        } catch (err) {
+          // A write that timed out may still have landed: the entry goes.
+          await invalidate(key);
+          throw err;
+        }
+        await writeThrough(key, id, after, now);
+        return after;
+      });
     },
     async regenerate(oldKey, newKey, change, now) {
       const id = await writeLease(newKey, now);
@@ -305,17 +332,19 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
       await writeThrough(newKey, id, moved, now);
       return moved;
     },
-    async touch(key, expiresAt, lastSeenAt, now) {
-      const id = await writeLease(key, now);
-      let after: SessionRecord | null;
-      try {
-        after = await primary.touch(key, expiresAt, lastSeenAt, now);
-      } catch (err) {
-        await invalidate(key);
-        throw err;
-      }
-      await writeThrough(key, id, after, now);
-      return after;
+    touch(key, expiresAt, lastSeenAt, now) {
+      return oneAtATime(key, async () => {
+        const id = await writeLease(key, now);
+        let after: SessionRecord | null;
+        try {
+          after = await primary.touch(key, expiresAt, lastSeenAt, now);
+        } catch (err) {
+          await invalidate(key);
+          throw err;
+        }
+        await writeThrough(key, id, after, now);
+        return after;
+      });
     },
     async destroy(key) {
       try {
