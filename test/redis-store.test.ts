@@ -214,7 +214,7 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(Buffer.byteLength((await client.hget(old, 'd:list'))!)).toBeLessThanOrEqual(64);
   });
 
-  it('the gets, and the writes, of one turn are one script call each (cache entries one MGET), each answered as a call of its own', async () => {
+  it('the gets, and the writes, of one turn are one call each (cache entries too), each answered as a call of its own', async () => {
     let scripts = 0;
     let mgets = 0;
     const counting = new Proxy(client, {
@@ -275,9 +275,17 @@ describe.skipIf(unavailable !== null)('redisStore on a single node', () => {
     expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect(mixed[1]).toMatchObject({ reason: { code: 'ERR_SESSION_STORE_UNAVAILABLE' } });
     expect((await store.get('t-a', now))?.data['n']).toBe(3);
-    // cachedStore's entries: a turn's reads are one MGET.
-    await store.cacheEntries.set('e-1', 'Lone', 10_000);
-    await store.cacheEntries.set('e-2', 'Rtwo', 10_000);
+    // cachedStore's entries: a turn's writes are one script call (in order), its reads one MGET.
+    scripts = 0;
+    const entryWrites = await Promise.all([
+      store.cacheEntries.set('e-1', 'Lone', 10_000),
+      store.cacheEntries.set('e-2', 'Ltwo', 10_000),
+      store.cacheEntries.replace('e-2', 'Ltwo', 'Rtwo', 20_000), // after the set above: lands
+      store.cacheEntries.replace('e-1', 'Lother', 'Rnot', 20_000), // not the value there
+    ]);
+    expect(scripts).toBe(1);
+    expect(entryWrites).toEqual([undefined, undefined, true, false]);
+    expect(await client.pttl(`${prefix}c:{e-2}`)).toBeGreaterThan(10_000);
     mgets = 0;
     const entries = await Promise.all(['e-1', 'e-missing', 'e-2'].map(store.cacheEntries.get));
     expect(entries).toEqual(['Lone', null, 'Rtwo']);

@@ -2,7 +2,7 @@
  * The Redis store's request path in batches, on a single node: the gets, and the writes
  * (`apply`), made during one turn of the event loop go to Redis as one script call each
  * (READ_MANY, APPLY_MANY; src/lib/turn-batch.ts), instead of one call per request, and
- * cachedStore's reads of its entries as one MGET. A script runs
+ * cachedStore's reads of its entries as one MGET, its writes of them as one ENTRIES_WRITE. A script runs
  * atomically, so each write is still one atomic step on its own session, and the writes of one
  * batch run in the order they were made. Never on a Cluster: its sessions live in slots of their
  * own, which one script may not touch together.
@@ -23,6 +23,16 @@ interface Get extends Job<SessionRecord | null> {
   readonly key: string;
   readonly now: number;
 }
+interface EntryWrite extends Job<boolean> {
+  readonly key: string;
+  readonly value: string;
+  readonly ttl: number;
+  /** Write only while the entry is exactly this (a compare-and-set); none: write whatever is there. */
+  readonly expected: string | undefined;
+}
+/** ENTRIES_WRITE's arguments for one entry. */
+const entryArgs = (w: EntryWrite) =>
+  w.expected === undefined ? ['s', '', w.value, w.ttl] : ['r', w.expected, w.value, w.ttl];
 interface Write extends Job<boolean> {
   readonly key: string;
   /** The write's header (now, expiresAt, lastSeenAt) and its delta, as APPLY_ONLY takes them. */
@@ -41,6 +51,8 @@ export function redisBatches(options: {
   readonly applyMany: (keys: string[], args: (string | number)[]) => Promise<number[]>;
   /** MGET: cachedStore's entries (plain strings under keys of their own). */
   readonly getEntries: (keys: string[]) => Promise<(string | null)[]>;
+  /** ENTRIES_WRITE: the turn's entry writes (sets and compare-and-sets), 1 or 0 each. */
+  readonly writeEntries: (keys: string[], args: (string | number)[]) => Promise<number[]>;
   /** A session's Redis key. */
   readonly sessionKey: (key: string) => string;
   /** READ's text as a record: `null` when missing or expired at `now`. */
@@ -51,8 +63,18 @@ export function redisBatches(options: {
   /** The write's arguments for APPLY_ONLY: its header, then the delta. */
   readonly writeArgs: (delta: SessionDelta, now: number) => (string | number)[];
 }) {
-  const { call, readMany, applyMany, getEntries, sessionKey, decode, getOne, applyOne, writeArgs } =
-    options;
+  const {
+    call,
+    readMany,
+    applyMany,
+    getEntries,
+    writeEntries,
+    sessionKey,
+    decode,
+    getOne,
+    applyOne,
+    writeArgs,
+  } = options;
 
   const settle = <J extends BatchJob<never>>(
     jobs: J[],
@@ -98,7 +120,37 @@ export function redisBatches(options: {
     }
   }, MAX_BATCH);
 
+  // ... and its writes of them (a lease, a fill over its lease): one script call per turn, in
+  // the order they were made. An error reply sends each on its own (as one of a batch of one).
+  const entryWrites = turnBatch<EntryWrite>(
+    (jobs) =>
+      settle(
+        jobs,
+        async () => {
+          const keys = jobs.map((j) => j.key);
+          const written = await call('cache write', () =>
+            writeEntries(keys, jobs.flatMap(entryArgs)),
+          );
+          for (let n = 0; n < jobs.length; n++) jobs[n]!.resolve(written[n] === 1);
+        },
+        (j) =>
+          call('cache write', () => writeEntries([j.key], entryArgs(j))).then(
+            (written) => j.resolve(written[0] === 1),
+            j.reject,
+          ),
+      ),
+    MAX_BATCH,
+  );
+
   return {
+    /**
+     * Write an entry (`key` is its Redis key) with the turn's others: for `ttl` ms, and when
+     * `expected` is given only while the entry is exactly that; whether it was written.
+     */
+    writeEntry: (key: string, value: string, ttl: number, expected?: string) =>
+      new Promise<boolean>((resolve, reject) =>
+        entryWrites.add({ key, value, ttl, expected, resolve, reject }),
+      ),
     /** An entry's value (`key` is the entry's Redis key), read with the turn's others. */
     entry: (key: string) =>
       new Promise<string | null>((resolve, reject) => entryGets.add({ key, resolve, reject })),
@@ -111,7 +163,12 @@ export function redisBatches(options: {
         writes.add({ key, args: writeArgs(delta, now), resolve, reject }),
       ),
     async settled() {
-      await Promise.all([gets.settled(), writes.settled(), entryGets.settled()]);
+      await Promise.all([
+        gets.settled(),
+        writes.settled(),
+        entryGets.settled(),
+        entryWrites.settled(),
+      ]);
     },
   };
 }

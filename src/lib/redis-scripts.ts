@@ -299,6 +299,25 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
 /**
+ * A turn's cache entry writes on one node (src/lib/redis-batches.ts; never on a Cluster): KEYS the
+ * entries; ARGV per entry, in turn, `mode, expected, value, ttl`: mode `s` writes `value` for `ttl`
+ * ms (SET … PX), mode `r` only while the entry is exactly `expected` (REPLACE_IF). Returns 1 or 0
+ * per entry: whether it was written.
+ */
+export const ENTRIES_WRITE = `
+local out = {}
+for k = 1, #KEYS do
+  local a = (k - 1) * 4
+  if ARGV[a + 1] == 's' or redis.call('GET', KEYS[k]) == ARGV[a + 2] then
+    redis.call('SET', KEYS[k], ARGV[a + 3], 'PX', ARGV[a + 4])
+    out[k] = 1
+  else
+    out[k] = 0
+  end
+end
+return out`;
+
+/**
  * KEYS[1] a user's index (sorted set of session keys, scored by absolute expiry). ARGV: now,
  * score, member. Drops members past their absolute expiry and keeps the index alive exactly as
  * long as its longest-lived member, so it never outgrows the user's live sessions.

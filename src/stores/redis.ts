@@ -24,6 +24,7 @@ import {
   DESTROY_MANY,
   DESTROY_SURPLUS,
   DESTROY_USER,
+  ENTRIES_WRITE,
   FIELDS_MANY,
   INDEX_ADD,
   INSERT,
@@ -89,6 +90,7 @@ const scripts = {
   read: script(READ),
   readMany: script(READ_MANY),
   applyMany: script(APPLY_MANY),
+  entriesWrite: script(ENTRIES_WRITE),
 };
 
 /**
@@ -246,15 +248,21 @@ export function redisStore(
   const cacheEntries: CacheEntries = {
     get: (key) =>
       batches ? batches.entry(entryKey(key)) : call('cache get', () => client.get(entryKey(key))),
-    set: (key, value, ttl) =>
-      call('cache set', async () => {
-        await client.set(entryKey(key), value, 'PX', ms(ttl));
-      }),
+    set: async (key, value, ttl) => {
+      if (batches) await batches.writeEntry(entryKey(key), value, ms(ttl));
+      else
+        await call('cache set', async () => {
+          await client.set(entryKey(key), value, 'PX', ms(ttl));
+        });
+    },
     replace: (key, expected, value, ttl) =>
-      call(
-        'cache replace',
-        async () => (await run(scripts.replaceIf, entryKey(key), [expected, value, ms(ttl)])) === 1,
-      ),
+      batches
+        ? batches.writeEntry(entryKey(key), value, ms(ttl), expected)
+        : call(
+            'cache replace',
+            async () =>
+              (await run(scripts.replaceIf, entryKey(key), [expected, value, ms(ttl)])) === 1,
+          ),
     delete: (key) =>
       call('cache delete', async () => {
         await client.del(entryKey(key));
@@ -275,6 +283,7 @@ export function redisStore(
         readMany: (keys) => run(scripts.readMany, keys, []) as Promise<string[]>,
         applyMany: (keys, args) => run(scripts.applyMany, keys, args) as Promise<number[]>,
         getEntries: (keys) => client.mget(...keys),
+        writeEntries: (keys, args) => run(scripts.entriesWrite, keys, args) as Promise<number[]>,
         sessionKey,
         decode: readRecord,
         getOne,
