@@ -4,6 +4,7 @@
  * @internal
  */
 import type { AtomicOp, SessionDelta, SessionRecord } from '../store.ts';
+import { cloneJson } from './json.ts';
 
 export interface Row {
   key: string;
@@ -19,15 +20,20 @@ export interface Row {
 const json = <T>(value: string | T): T =>
   typeof value === 'string' ? (JSON.parse(value) as T) : value;
 
-export function toRecord(row: Row): SessionRecord {
+/** The row as a record; `copy`: its JSON values copied, for a row handed out once already. */
+export function toRecord(row: Row, copy = false): SessionRecord {
+  const data = json<SessionRecord['data']>(row.data);
   return {
-    data: json(row.data),
+    data: copy && typeof row.data !== 'string' ? cloneJson(data) : data,
     userId: row.user_id,
     createdAt: Number(row.created_at),
     lastSeenAt: Number(row.last_seen_at),
     expiresAt: Number(row.expires_at),
     absoluteExpiresAt: Number(row.absolute_expires_at),
-    meta: json(row.meta),
+    meta:
+      copy && typeof row.meta !== 'string'
+        ? { ...json<SessionRecord['meta']>(row.meta) }
+        : json(row.meta),
   };
 }
 

@@ -6,6 +6,7 @@ import { SCHEMA_VERSION, schemaStatements, USER_IS } from '../lib/mysql-schema.t
 import { dataExpression, type Row, toRecord } from '../lib/mysql-sql.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
+import { type BatchJob, settleBatch, turnBatch } from '../lib/turn-batch.ts';
 import type { SessionDelta, SessionRecord, SessionStore, StoredSession } from '../store.ts';
 
 /**
@@ -81,6 +82,22 @@ export function mysqlSchema(table = 'tessera_sessions'): string {
  * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: mysqlStore({ pool }) });
  * ```
  */
+/** A get waiting for its turn's batch. */
+interface Read extends BatchJob<SessionRecord | null> {
+  readonly key: string;
+  readonly now: number;
+}
+
+/**
+ * Whether the server itself refused a statement (an SQLSTATE outside a lost connection, 08, an
+ * interrupted or timed-out statement, 70, and the catch-all HY): then each part may be tried alone.
+ */
+function refusedByServer(err: unknown): boolean {
+  const cause = (err as Error).cause as { sqlState?: unknown; fatal?: boolean } | undefined;
+  const state = cause?.sqlState;
+  return typeof state === 'string' && !cause?.fatal && !/^(08|70|HY)/.test(state);
+}
+
 export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
   regenerate: NonNullable<SessionStore['regenerate']>;
   purgeExpired(now: number): Promise<number>;
@@ -208,18 +225,59 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     }
     return deleted;
   }
+  /**
+   * The gets of one turn of the event loop in one statement (src/lib/turn-batch.ts): the rows of
+   * their keys, each get's own clock checked here, so each caller gets what a get of its own would
+   * have. The key list is padded to a power of two (with a key already in it), so the server sees
+   * few statement shapes. A batch the server refused is read again get by get.
+   */
+  const reads = turnBatch<Read>(
+    (jobs) =>
+      settleBatch(
+        jobs,
+        async () => {
+          const keys = [...new Set(jobs.map((j) => j.key))];
+          const size = 2 ** Math.ceil(Math.log2(keys.length));
+          const rows = await run<Row[]>(
+            'get',
+            `${select} WHERE ${k} IN (${placeholders(size)}) AND ${unmarked}`,
+            [...keys, ...Array<string>(size - keys.length).fill(keys[0]!)],
+            true,
+          );
+          const found = new Map(rows.map((row) => [row.key, row]));
+          const given = new Set<Row>();
+          for (const job of jobs) {
+            const row = found.get(job.key);
+            if (!row || Number(row.expires_at) <= job.now) job.resolve(null);
+            else if (given.has(row))
+              job.resolve(toRecord(row, true)); // the same row again: a copy
+            else {
+              given.add(row);
+              job.resolve(toRecord(row));
+            }
+          }
+        },
+        (j) => getOne(j.key, j.now).then(j.resolve, j.reject),
+        refusedByServer,
+      ),
+    256,
+  );
+  async function getOne(key: string, now: number): Promise<SessionRecord | null> {
+    const rows = await run<Row[]>(
+      'get',
+      `${select} WHERE ${k} = ? AND expires_at > ? AND ${unmarked}`,
+      [key, now],
+      true,
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
   const insertRow = `INSERT INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
   const duplicate = (err: unknown) =>
     (err as { cause?: { code?: string } }).cause?.code === 'ER_DUP_ENTRY';
   return {
-    async get(key, now) {
-      const rows = await run<Row[]>(
-        'get',
-        `${select} WHERE ${k} = ? AND expires_at > ? AND ${unmarked}`,
-        [key, now],
-        true,
-      );
-      return rows[0] ? toRecord(rows[0]) : null;
+    get(key, now) {
+      return new Promise((resolve, reject) => reads.add({ key, now, resolve, reject }));
     },
     async create(key, record) {
       // A new key (every login's) is one INSERT. Over an existing row, its mark (if a revocation
@@ -355,6 +413,7 @@ export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
     async close() {
       closed = true;
       sweep.stop();
+      await reads.settled();
       await revocation.settled();
       await connection.end();
     },
