@@ -114,6 +114,21 @@ describe('memoryStore bounds', () => {
     const got = await store.get('k', now);
     got!.data['a'] = 999;
     expect((await store.get('k', now))?.data['a']).toBe(1);
+    // The metadata too (kept once per session, frozen, copied on every read), and what the
+    // caller passed in is not kept by reference.
+    const meta = { userAgent: 'Mozilla/5.0 (test)', ip: '203.0.113.7' };
+    await store.create('m', { ...record(now), meta });
+    meta.ip = 'changed by the caller';
+    const first = await store.get('m', now);
+    expect(first?.meta).toEqual({ userAgent: 'Mozilla/5.0 (test)', ip: '203.0.113.7' });
+    (first!.meta as { ip?: string }).ip = 'changed by a reader';
+    for (const read of [
+      await store.get('m', now),
+      await store.touch('m', now + 90_000, now + 1, now),
+      await store.update('m', { set: { b: 2 } }, now),
+      (await store.listByUser('nobody', now))[0]?.record ?? (await store.get('m', now)),
+    ])
+      expect(read?.meta).toEqual({ userAgent: 'Mozilla/5.0 (test)', ip: '203.0.113.7' });
     await store.close();
   });
 });

@@ -36,7 +36,6 @@ const SWEEP_CHUNK = 5000;
  */
 const SWEEP_SLICE_MS = 2;
 
-/** What the store keeps per session: the record as JSON text, and what eviction and sweeping need. */
 /** A live iterator over one map and the entry it stands on (see `oldest`). */
 interface Cursor {
   it: MapIterator<[string, Entry]> | null;
@@ -45,17 +44,39 @@ interface Cursor {
   scan: MapIterator<[string, Entry]> | null;
 }
 
+/**
+ * One session: its data as JSON text (the only part a write changes, so a write parses and
+ * writes back the data alone, not the whole record: 1.0 µs against 2.4 for a bench session with
+ * a browser's user agent), its times as numbers, and its metadata (never changed after the
+ * create) as a frozen object each read copies.
+ */
 interface Entry {
-  text: string;
+  data: string;
   expiresAt: number;
-  /** Kept beside the text so the per-user surplus is found without parsing records. */
+  /** Kept beside the data so the per-user surplus is found without parsing anything. */
   lastSeenAt: number;
   readonly userId: string | null;
+  readonly createdAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly meta: Readonly<SessionRecord['meta']>;
+}
+
+/** A fresh record from an entry (the caller may change its data in place). */
+function recordOf(entry: Entry): SessionRecord {
+  return {
+    data: JSON.parse(entry.data) as SessionRecord['data'],
+    userId: entry.userId,
+    createdAt: entry.createdAt,
+    lastSeenAt: entry.lastSeenAt,
+    expiresAt: entry.expiresAt,
+    absoluteExpiresAt: entry.absoluteExpiresAt,
+    meta: { ...entry.meta },
+  };
 }
 
 /**
- * An in-process store: for tests, development and single-process apps. Records are kept as
- * JSON text (smaller than objects, and every read hands out a fresh copy), expired records are
+ * An in-process store: for tests, development and single-process apps. Each record's data is
+ * kept as JSON text (smaller than objects, and every read hands out a fresh copy), expired records are
  * swept on a timer in small chunks, and the size is bounded with least-recently-used eviction
  * that drops anonymous sessions before signed-in ones.
  *
@@ -190,18 +211,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
 
   function read(key: string, now: number): SessionRecord | null {
     const entry = use(key, now);
-    return entry ? (JSON.parse(entry.text) as SessionRecord) : null;
+    return entry ? recordOf(entry) : null;
   }
 
-  function write(key: string, delta: SessionDelta, now: number): Entry | null {
+  /** The delta on the live entry; the record after it (its data the one written), or `null`. */
+  function write(key: string, delta: SessionDelta, now: number): SessionRecord | null {
     const entry = use(key, now);
     if (!entry) return null;
-    const record = JSON.parse(entry.text) as SessionRecord;
+    const record = recordOf(entry);
     applyDelta(record, delta);
-    entry.text = JSON.stringify(record);
+    entry.data = JSON.stringify(record.data);
     entry.expiresAt = record.expiresAt;
     entry.lastSeenAt = record.lastSeenAt;
-    return entry;
+    return record;
   }
 
   function insert(key: string, record: SessionRecord): void {
@@ -209,10 +231,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     if (old) remove(key, old);
     else makeRoom(record.lastSeenAt);
     const entry: Entry = {
-      text: JSON.stringify(record),
+      data: JSON.stringify(record.data),
       expiresAt: record.expiresAt,
       lastSeenAt: record.lastSeenAt,
       userId: record.userId,
+      createdAt: record.createdAt,
+      absoluteExpiresAt: record.absoluteExpiresAt,
+      meta: metaOf(record.meta),
     };
     mapOf(record.userId).set(key, entry);
     if (record.userId !== null) {
@@ -220,6 +245,26 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       if (!keys) byUser.set(record.userId, (keys = new Set()));
       keys.add(key);
     }
+  }
+
+  /**
+   * User agents, each kept once while it is in use by some session: most sessions of a site share
+   * one of a few hundred browsers' strings (bench:micro, 100 000 sessions of one browser: 542 →
+   * ~420 bytes each). Forgotten all at once past 1 000 distinct ones, which only costs sharing.
+   */
+  const agents = new Map<string, string>();
+  function agent(ua: string): string {
+    const known = agents.get(ua);
+    if (known !== undefined) return known;
+    if (agents.size >= 1000) agents.clear();
+    agents.set(ua, ua);
+    return ua;
+  }
+  /** A record's metadata as kept: through JSON once, as the data, its user agent shared, frozen. */
+  function metaOf(meta: SessionRecord['meta']): Readonly<SessionRecord['meta']> {
+    const kept = JSON.parse(JSON.stringify(meta)) as { userAgent?: string };
+    if (typeof kept.userAgent === 'string') kept.userAgent = agent(kept.userAgent);
+    return Object.freeze(kept);
   }
 
   function remove(key: string, entry: Entry): void {
@@ -280,9 +325,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return true;
     },
     async update(key, delta, now) {
-      const entry = write(key, delta, now);
-      // A fresh copy: the record written shares the delta's `set` values with the caller.
-      return entry ? (JSON.parse(entry.text) as SessionRecord) : null;
+      const record = write(key, delta, now);
+      // A fresh copy of the data: the record written shares the delta's `set` values with the caller.
+      if (record) record.data = JSON.parse(lookup(key)!.data) as SessionRecord['data'];
+      return record;
     },
     // The request path's write: only "was it alive", so no copy of the record is made.
     async apply(key, delta, now) {
@@ -291,23 +337,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const entry = use(oldKey, now);
       if (!entry) return null;
-      const record = JSON.parse(entry.text) as SessionRecord;
+      const record = recordOf(entry);
       applyDelta(record, delta);
       record.userId = userId;
       remove(oldKey, entry);
       insert(newKey, record);
-      return record;
+      return recordOf(lookup(newKey)!);
     },
     async touch(key, expiresAt, lastSeenAt, now) {
       const entry = use(key, now);
       if (!entry) return null;
-      const record = JSON.parse(entry.text) as SessionRecord;
-      record.expiresAt = expiresAt;
-      record.lastSeenAt = lastSeenAt;
-      entry.text = JSON.stringify(record);
       entry.expiresAt = expiresAt;
       entry.lastSeenAt = lastSeenAt;
-      return record;
+      return recordOf(entry);
     },
     async destroy(key) {
       const entry = lookup(key);
@@ -321,7 +363,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
         const entry = signedIn.get(key);
         if (!entry) continue;
         if (entry.expiresAt <= now) remove(key, entry);
-        else out.push({ key, record: JSON.parse(entry.text) as SessionRecord });
+        else out.push({ key, record: recordOf(entry) });
       }
       return out;
     },
@@ -363,6 +405,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       anonymous.clear();
       signedIn.clear();
       byUser.clear();
+      agents.clear();
       for (const c of [anonymousCursor, signedInCursor]) {
         c.it = null;
         c.head = null;
