@@ -66,22 +66,6 @@ export function mysqlSchema(table = 'tessera_sessions'): string {
   return `${schemaStatements(table).join(';\n\n')};`;
 }
 
-/**
- * A MySQL / MariaDB store on `mysql2`: JSON data, each delta applied in one `UPDATE` (`JSON_SET`,
- * `JSON_REMOVE`, array append and pull, increment) under the row lock, so concurrent requests
- * never lose each other's changes, and only while the row is alive, so a destroyed session is
- * never written back.
- *
- * @example
- * ```ts
- * import mysql from 'mysql2/promise';
- * import { createSessions } from 'tessera-session';
- * import { mysqlStore } from 'tessera-session/mysql';
- *
- * const pool = mysql.createPool({ uri: process.env.MYSQL_URL, connectTimeout: 5000 });
- * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: mysqlStore({ pool }) });
- * ```
- */
 /** A get waiting for its turn's batch. */
 interface Read extends BatchJob<SessionRecord | null> {
   readonly key: string;
@@ -98,6 +82,22 @@ function refusedByServer(err: unknown): boolean {
   return typeof state === 'string' && !cause?.fatal && !/^(08|70|HY)/.test(state);
 }
 
+/**
+ * A MySQL / MariaDB store on `mysql2`: JSON data, each delta applied in one `UPDATE` (`JSON_SET`,
+ * `JSON_REMOVE`, array append and pull, increment) under the row lock, so concurrent requests
+ * never lose each other's changes, and only while the row is alive, so a destroyed session is
+ * never written back.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2/promise';
+ * import { createSessions } from 'tessera-session';
+ * import { mysqlStore } from 'tessera-session/mysql';
+ *
+ * const pool = mysql.createPool({ uri: process.env.MYSQL_URL, connectTimeout: 5000 });
+ * const sessions = createSessions({ secrets: [process.env.SESSION_SECRET!], store: mysqlStore({ pool }) });
+ * ```
+ */
 export function mysqlStore(options: MysqlStoreOptions): SessionStore & {
   regenerate: NonNullable<SessionStore['regenerate']>;
   purgeExpired(now: number): Promise<number>;
