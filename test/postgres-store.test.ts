@@ -188,6 +188,30 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     await store.close();
   });
 
+  it('the creates of one turn are one statement and one commit, each row as a create of its own writes it', async () => {
+    const { counting, store } = countingStore('batch_create');
+    const now = Date.now();
+    const made = (n: number, userId: string | null = null): SessionRecord => ({
+      ...record(now, { n, text: `"quoted" \\ ${n}`, list: [n, { deep: n }] }),
+      userId,
+      meta: { userAgent: `agent ${n}`, ip: '203.0.113.7' },
+    });
+    await store.create('c-0', made(0)); // written over below, as a create does
+    counting.statements = 0;
+    await Promise.all([
+      store.create('c-1', made(1)),
+      store.create('c-2', made(2, 'ada')),
+      store.create('c-0', made(10, 'ada')),
+      store.create('c-1', made(11)), // the same key again in the turn: after the batch
+    ]);
+    expect(counting.statements).toBe(2);
+    expect(await store.get('c-1', now)).toEqual(made(11));
+    expect(await store.get('c-2', now)).toEqual(made(2, 'ada'));
+    expect(await store.get('c-0', now)).toEqual(made(10, 'ada'));
+    expect((await store.listByUser('ada', now)).map((s) => s.key).sort()).toEqual(['c-0', 'c-2']);
+    await store.close();
+  });
+
   it('a batch that finds a row locked waits for no lock: its writes go one by one, and a transaction locking rows in the other order is not deadlocked', async () => {
     // The errors the store's statements met, by SQLSTATE.
     const codes: string[] = [];

@@ -40,6 +40,26 @@ interface Write<T> extends Job<T> {
   readonly write: BatchedWrite;
 }
 
+/** A create: its row as `create` writes it (data and meta as JSON texts). */
+export interface BatchedCreate {
+  readonly key: string;
+  readonly data: string;
+  readonly userId: string | null;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly meta: string;
+}
+interface Create extends Job<void> {
+  readonly row: BatchedCreate;
+}
+
+/** One create's object in the batch's JSON. */
+function createJson(c: BatchedCreate, i: number): string {
+  return `{"i":${i},"key":${JSON.stringify(c.key)},"data":${c.data},"user_id":${JSON.stringify(c.userId)},"created_at":${c.createdAt},"last_seen_at":${c.lastSeenAt},"expires_at":${c.expiresAt},"absolute_expires_at":${c.absoluteExpiresAt},"meta":${c.meta}}`;
+}
+
 /**
  * Whether PostgreSQL itself refused a statement: an SQLSTATE outside the classes of a lost
  * connection (08), insufficient resources (53), a cancelled or timed-out statement or a shutdown
@@ -49,6 +69,22 @@ interface Write<T> extends Job<T> {
 function refusedByServer(err: unknown): boolean {
   const code = ((err as Error).cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && code.length === 5 && !/^(08|53|57|58|XX)/.test(code);
+}
+
+/** The jobs split into the first of each key (one statement's) and the repeats (each on its own, after). */
+function firstOfEachKey<J>(jobs: readonly J[], keyOf: (job: J) => string): [J[], J[]] {
+  const seen = new Set<string>();
+  const first: J[] = [];
+  const repeats: J[] = [];
+  for (const job of jobs) {
+    const key = keyOf(job);
+    if (seen.has(key)) repeats.push(job);
+    else {
+      seen.add(key);
+      first.push(job);
+    }
+  }
+  return [first, repeats];
 }
 
 /** One write's object in the batch's JSON (the statement reads it with jsonb_to_recordset). */
@@ -63,14 +99,16 @@ export function postgresBatches<Row>(options: {
     readonly getMany: QueryConfig;
     readonly applyMany: QueryConfig;
     readonly updateMany: QueryConfig;
+    readonly createMany: QueryConfig;
   };
   readonly toRecord: (row: Row) => SessionRecord;
   /** A get and a write on their own (the statements a batch of one sends). */
   readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
   readonly applyOne: (write: BatchedWrite) => Promise<boolean>;
   readonly updateOne: (write: BatchedWrite) => Promise<SessionRecord | null>;
+  readonly createOne: (row: BatchedCreate) => Promise<void>;
 }) {
-  const { query, statements, toRecord, getOne, applyOne, updateOne } = options;
+  const { query, statements, toRecord, getOne, applyOne, updateOne, createOne } = options;
 
   const settle = <J extends BatchJob<never>>(
     jobs: J[],
@@ -112,17 +150,7 @@ export function postgresBatches<Row>(options: {
   ) {
     const batches = turnBatch<Write<T>>(async (jobs) => {
       // One statement updates a row once: a key written twice in one turn goes on its own.
-      const seen = new Set<string>();
-      const batch: Write<T>[] = [];
-      const again: Write<T>[] = [];
-      for (const job of jobs) {
-        if (seen.has(job.write.key)) {
-          again.push(job);
-        } else {
-          seen.add(job.write.key);
-          batch.push(job);
-        }
-      }
+      const [batch, again] = firstOfEachKey(jobs, (j) => j.write.key);
       const one = (j: Write<T>) => alone(j.write).then(j.resolve, j.reject);
       await settle(
         batch,
@@ -163,7 +191,30 @@ export function postgresBatches<Row>(options: {
     null,
   );
 
+  // Creates: one statement, and one commit (a create always waits for its WAL flush), per turn.
+  // A key created twice in one turn goes on its own after the batch (one INSERT … ON CONFLICT
+  // may not touch a row twice).
+  const creates = turnBatch<Create>(async (jobs) => {
+    const [batch, again] = firstOfEachKey(jobs, (j) => j.row.key);
+    const one = (j: Create) => createOne(j.row).then(j.resolve, j.reject);
+    await settle(
+      batch,
+      async () => {
+        await query('create', {
+          ...statements.createMany,
+          values: [`[${batch.map((j, n) => createJson(j.row, n + 1)).join(',')}]`],
+        });
+        for (const job of batch) job.resolve();
+      },
+      one,
+    );
+    for (const job of again) await one(job);
+  }, MAX_BATCH);
+
   return {
+    /** `create`: written (and flushed) once the turn's batch is committed. */
+    create: (row: BatchedCreate) =>
+      new Promise<void>((resolve, reject) => creates.add({ row, resolve, reject })),
     get: (key: string, now: number) =>
       new Promise<SessionRecord | null>((resolve, reject) =>
         gets.add({ key, now, resolve, reject }),
@@ -173,7 +224,7 @@ export function postgresBatches<Row>(options: {
     /** `update`: the record after the write, or `null`. */
     update: updates.write,
     async settled() {
-      await Promise.all([gets.settled(), applies.settled(), updates.settled()]);
+      await Promise.all([gets.settled(), applies.settled(), updates.settled(), creates.settled()]);
     },
   };
 }

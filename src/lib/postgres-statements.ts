@@ -59,6 +59,19 @@ export function postgresStatements(schema: string, table: string, synchronousCom
                last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
                absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
     },
+    // The creates of one turn (src/lib/postgres-batches.ts) in one statement and one commit,
+    // each row as `create` writes it; `i` is each create's place.
+    createMany: {
+      name: name('create_many'),
+      text: `INSERT INTO ${t} (${columns})
+             SELECT key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta
+             FROM jsonb_to_recordset($1::jsonb) AS x(i int, key text, data jsonb, user_id text,
+               created_at bigint, last_seen_at bigint, expires_at bigint, absolute_expires_at bigint, meta jsonb)
+             ORDER BY i
+             ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
+               last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
+               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
+    },
     // Insert unless a live row has the key (an expired one is replaced): one atomic statement.
     insert: {
       name: name('insert'),

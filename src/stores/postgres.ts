@@ -1,6 +1,6 @@
 import type { Pool, PoolConfig, QueryConfig } from 'pg';
 import { SessionConfigError, SessionError, SessionStoreError } from '../errors.ts';
-import { type BatchedWrite, postgresBatches } from '../lib/postgres-batches.ts';
+import { type BatchedCreate, type BatchedWrite, postgresBatches } from '../lib/postgres-batches.ts';
 import { postgresStatements } from '../lib/postgres-statements.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
@@ -375,6 +375,21 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       const { rowCount } = await query('update', { ...q.apply, values: writeValues(w) });
       return rowCount > 0;
     },
+    async createOne(c: BatchedCreate) {
+      await query('create', {
+        ...q.create,
+        values: [
+          c.key,
+          c.data,
+          c.userId,
+          c.createdAt,
+          c.lastSeenAt,
+          c.expiresAt,
+          c.absoluteExpiresAt,
+          c.meta,
+        ],
+      });
+    },
     async updateOne(w: BatchedWrite) {
       const { rows } = await query<Row>('update', { ...q.update, values: writeValues(w) });
       return rows[0] ? toRecord(rows[0]) : null;
@@ -389,10 +404,16 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     get(key, now) {
       return batches.get(key, now);
     },
-    async create(key, r) {
-      await query('create', {
-        ...q.create,
-        values: rowValues(key, r, encodeData),
+    create(key, r) {
+      return batches.create({
+        key,
+        data: encodeData(r.data),
+        userId: r.userId,
+        createdAt: r.createdAt,
+        lastSeenAt: r.lastSeenAt,
+        expiresAt: r.expiresAt,
+        absoluteExpiresAt: r.absoluteExpiresAt,
+        meta: JSON.stringify(r.meta),
       });
     },
     async insert(key, r, now) {
