@@ -5,6 +5,7 @@ import type { SessionRecord, SessionStore } from '../src/store.ts';
 import { mysqlSchema, mysqlStore } from '../src/stores/mysql.ts';
 import { storeConformance } from '../src/testing/index.ts';
 import { MYSQL_URL, serviceUnavailable } from './support/services.ts';
+import { countQueries, getsOfOneTurn } from './support/stores.ts';
 import { tcpProxy } from './support/tcp-proxy.ts';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2, connectTimeout: 3000 });
@@ -57,40 +58,13 @@ describe.skipIf(unavailable !== null)('mysqlStore (MariaDB)', () => {
   });
 
   it('the gets of one turn are one statement, each answered as a get of its own would be', async () => {
-    let statements = 0;
-    const counted = Object.create(pool) as typeof pool;
-    counted.query = ((...args: unknown[]) => {
-      statements++;
-      return (pool.query as (...a: unknown[]) => unknown)(...args);
-    }) as typeof pool.query;
-    const store = mysqlStore({ pool: counted, table: tableName('batch_get'), sweepInterval: 0 });
-    const now = Date.now();
-    await store.create('live-a', record(now, { a: [1] }));
-    await store.create('live-b', { ...record(now, { b: 'x' }), userId: 'ada' });
-    await store.create('expired', record(now - 120_000, { old: true }));
-    const asks: [string, number][] = [
-      ['live-a', now],
-      ['missing', now],
-      ['live-b', now],
-      ['expired', now],
-      ['live-a', now + 61_000], // expired at this get's clock
-      ['live-a', now], // the same row again: its own copy
-    ];
-    const alone: (SessionRecord | null)[] = [];
-    for (const [k, at] of asks) alone.push(await store.get(k, at));
-    statements = 0;
-    const together = await Promise.all(asks.map(([k, at]) => store.get(k, at)));
-    expect(statements).toBe(1);
-    expect(together).toEqual(alone);
-    expect(together.map((r) => r?.data ?? null)).toEqual([
-      { a: [1] },
-      null,
-      { b: 'x' },
-      null,
-      null,
-      { a: [1] },
-    ]);
-    expect(together[5]!.data).not.toBe(together[0]!.data); // each request changes its own copy
+    const counting = countQueries(pool);
+    const store = mysqlStore({
+      pool: counting.pool,
+      table: tableName('batch_get'),
+      sweepInterval: 0,
+    });
+    expect(await getsOfOneTurn(store, counting)).toBe(1);
     await store.close();
   });
 

@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL store's request path in batches: the gets, and the writes (`apply`, `update`), made during
- * one turn of the event loop go to the server as one statement each (src/lib/turn-batch.ts):
+ * The PostgreSQL store's request path in batches: the gets, the writes (`apply`, `update`) and the
+ * creates made during one turn of the event loop go to the server as one statement each (src/lib/turn-batch.ts):
  * one round trip and one statement for the server to run instead of one per request, which was
  * most of the cost of both (the driver's work in the app, the statement's in the server).
  *
@@ -17,8 +17,7 @@ import { type BatchJob, settleBatch, turnBatch } from './turn-batch.ts';
 /** Most gets or writes in one statement. */
 const MAX_BATCH = 256;
 
-type Job<T> = BatchJob<T>;
-interface Get extends Job<SessionRecord | null> {
+interface Get extends BatchJob<SessionRecord | null> {
   readonly key: string;
   readonly now: number;
 }
@@ -36,28 +35,32 @@ export interface BatchedWrite {
   /** Epoch ms after which the server must not start the write. */
   readonly deadline: number;
 }
-interface Write<T> extends Job<T> {
-  readonly write: BatchedWrite;
+/** A write or a create waiting for its turn's batch. */
+interface Change<I, T> extends BatchJob<T> {
+  readonly item: I;
 }
 
-/** A create: its row as `create` writes it (data and meta as JSON texts). */
-export interface BatchedCreate {
-  readonly key: string;
-  readonly data: string;
-  readonly userId: string | null;
-  readonly createdAt: number;
-  readonly lastSeenAt: number;
-  readonly expiresAt: number;
-  readonly absoluteExpiresAt: number;
-  readonly meta: string;
-}
-interface Create extends Job<void> {
-  readonly row: BatchedCreate;
-}
+/**
+ * A create: its row as `create` writes it, in the columns' order (src/lib/row.ts `rowValues`;
+ * data and meta as JSON texts).
+ */
+export type BatchedCreate = readonly [
+  key: string,
+  data: string,
+  userId: string | null,
+  createdAt: number,
+  lastSeenAt: number,
+  expiresAt: number,
+  absoluteExpiresAt: number,
+  meta: string,
+];
 
 /** One create's object in the batch's JSON. */
-function createJson(c: BatchedCreate, i: number): string {
-  return `{"i":${i},"key":${JSON.stringify(c.key)},"data":${c.data},"user_id":${JSON.stringify(c.userId)},"created_at":${c.createdAt},"last_seen_at":${c.lastSeenAt},"expires_at":${c.expiresAt},"absolute_expires_at":${c.absoluteExpiresAt},"meta":${c.meta}}`;
+function createJson(
+  [key, data, userId, created, seen, expires, absolute, meta]: BatchedCreate,
+  i: number,
+): string {
+  return `{"i":${i},"key":${JSON.stringify(key)},"data":${data},"user_id":${JSON.stringify(userId)},"created_at":${created},"last_seen_at":${seen},"expires_at":${expires},"absolute_expires_at":${absolute},"meta":${meta}}`;
 }
 
 /**
@@ -137,27 +140,29 @@ export function postgresBatches<Row>(options: {
   );
 
   /**
-   * Writes of one turn in one statement (`statement`, whose rows carry each write's place `i`);
-   * `fromRows` reads each answered write's result, `missing` is the result of one not answered
-   * (gone or expired).
+   * Changes of one turn in one statement (`statement`, whose rows, if any, carry each change's
+   * place `i`): `fromRows` reads each answered change's result, `missing` is the result of one not
+   * answered (gone or expired). One statement changes a row once: a key changed twice in one turn
+   * has its second change run on its own, after the batch.
    */
-  function writeBatch<T>(
+  function changeBatch<I, T>(
     what: string,
     statement: QueryConfig,
-    alone: (write: BatchedWrite) => Promise<T>,
+    keyOf: (item: I) => string,
+    json: (item: I, i: number) => string,
+    alone: (item: I) => Promise<T>,
     fromRows: (rows: (Row & { i: string })[]) => Map<number, T>,
     missing: T,
   ) {
-    const batches = turnBatch<Write<T>>(async (jobs) => {
-      // One statement updates a row once: a key written twice in one turn goes on its own.
-      const [batch, again] = firstOfEachKey(jobs, (j) => j.write.key);
-      const one = (j: Write<T>) => alone(j.write).then(j.resolve, j.reject);
+    const batches = turnBatch<Change<I, T>>(async (jobs) => {
+      const [batch, again] = firstOfEachKey(jobs, (j) => keyOf(j.item));
+      const one = (j: Change<I, T>) => alone(j.item).then(j.resolve, j.reject);
       await settle(
         batch,
         async () => {
           const { rows } = await query<Row & { i: string }>(what, {
             ...statement,
-            values: [`[${batch.map((j, n) => writeJson(j.write, n + 1)).join(',')}]`],
+            values: [`[${batch.map((j, n) => json(j.item, n + 1)).join(',')}]`],
           });
           const results = fromRows(rows);
           for (let n = 0; n < batch.length; n++) {
@@ -170,59 +175,52 @@ export function postgresBatches<Row>(options: {
       for (const job of again) await one(job);
     }, MAX_BATCH);
     return {
-      write: (write: BatchedWrite) =>
-        new Promise<T>((resolve, reject) => batches.add({ write, resolve, reject })),
+      add: (item: I) => new Promise<T>((resolve, reject) => batches.add({ item, resolve, reject })),
       settled: () => batches.settled(),
     };
   }
 
-  const applies = writeBatch(
+  const writeKey = (w: BatchedWrite) => w.key;
+  const applies = changeBatch(
     'update',
     statements.applyMany,
+    writeKey,
+    writeJson,
     applyOne,
     (rows) => new Map(rows.map((row) => [Number(row.i), true])),
     false,
   );
-  const updates = writeBatch<SessionRecord | null>(
+  const updates = changeBatch<BatchedWrite, SessionRecord | null>(
     'update',
     statements.updateMany,
+    writeKey,
+    writeJson,
     updateOne,
     (rows) => new Map(rows.map((row) => [Number(row.i), toRecord(row)])),
     null,
   );
-
-  // Creates: one statement, and one commit (a create always waits for its WAL flush), per turn.
-  // A key created twice in one turn goes on its own after the batch (one INSERT … ON CONFLICT
-  // may not touch a row twice).
-  const creates = turnBatch<Create>(async (jobs) => {
-    const [batch, again] = firstOfEachKey(jobs, (j) => j.row.key);
-    const one = (j: Create) => createOne(j.row).then(j.resolve, j.reject);
-    await settle(
-      batch,
-      async () => {
-        await query('create', {
-          ...statements.createMany,
-          values: [`[${batch.map((j, n) => createJson(j.row, n + 1)).join(',')}]`],
-        });
-        for (const job of batch) job.resolve();
-      },
-      one,
-    );
-    for (const job of again) await one(job);
-  }, MAX_BATCH);
+  // Creates wait for their WAL flush, so one statement is also one flush for the turn's creates.
+  const creates = changeBatch<BatchedCreate, void>(
+    'create',
+    statements.createMany,
+    (c) => c[0],
+    createJson,
+    createOne,
+    () => new Map(),
+    undefined,
+  );
 
   return {
     /** `create`: written (and flushed) once the turn's batch is committed. */
-    create: (row: BatchedCreate) =>
-      new Promise<void>((resolve, reject) => creates.add({ row, resolve, reject })),
+    create: creates.add,
     get: (key: string, now: number) =>
       new Promise<SessionRecord | null>((resolve, reject) =>
         gets.add({ key, now, resolve, reject }),
       ),
     /** `apply`: whether the record was alive. */
-    apply: applies.write,
+    apply: applies.add,
     /** `update`: the record after the write, or `null`. */
-    update: updates.write,
+    update: updates.add,
     async settled() {
       await Promise.all([gets.settled(), applies.settled(), updates.settled(), creates.settled()]);
     },

@@ -18,12 +18,11 @@ import { type BatchJob, settleBatch, turnBatch } from './turn-batch.ts';
 /** Most gets or writes in one script call. */
 const MAX_BATCH = 256;
 
-type Job<T> = BatchJob<T>;
-interface Get extends Job<SessionRecord | null> {
+interface Get extends BatchJob<SessionRecord | null> {
   readonly key: string;
   readonly now: number;
 }
-interface EntryWrite extends Job<boolean> {
+interface EntryWrite extends BatchJob<boolean> {
   readonly key: string;
   readonly value: string;
   readonly ttl: number;
@@ -33,7 +32,7 @@ interface EntryWrite extends Job<boolean> {
 /** ENTRIES_WRITE's arguments for one entry. */
 const entryArgs = (w: EntryWrite) =>
   w.expected === undefined ? ['s', '', w.value, w.ttl] : ['r', w.expected, w.value, w.ttl];
-interface Write extends Job<boolean> {
+interface Write extends BatchJob<boolean> {
   readonly key: string;
   /** The write's header (now, expiresAt, lastSeenAt) and its delta, as APPLY_ONLY takes them. */
   readonly args: (string | number)[];
@@ -111,7 +110,7 @@ export function redisBatches(options: {
   );
 
   // cachedStore's reads of its entries: one MGET (a plain command, no script) per turn.
-  const entryGets = turnBatch<Job<string | null> & { readonly key: string }>(async (jobs) => {
+  const entryGets = turnBatch<BatchJob<string | null> & { readonly key: string }>(async (jobs) => {
     try {
       const values = await call('cache get', () => getEntries(jobs.map((j) => j.key)));
       for (let n = 0; n < jobs.length; n++) jobs[n]!.resolve(values[n] ?? null);

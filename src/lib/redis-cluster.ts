@@ -3,7 +3,7 @@
  * every slot; one command each would be thousands of commands for one login (0.4–0.6 s for 10 000
  * sessions). Grouped by the master that serves their slots (the client's slot map), they go as one
  * `allow-cross-slot-keys` script per node (Redis 7+; FIELDS_MANY and DESTROY_MANY in
- * src/lib/redis-scripts.ts). Keys whose slot moved meanwhile, and every key on a server that
+ * src/lib/redis-user-scripts.ts). Keys whose slot moved meanwhile, and every key on a server that
  * refuses such a script, are sent one by one.
  * @internal
  */

@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../errors.ts';
-import { fillRandom } from '../lib/random-pool.ts';
-import type { CacheEntries, JsonValue, SessionRecord, SessionStore } from '../store.ts';
+import { type Found, newLeaseId, sides } from '../lib/cache-sides.ts';
+import type { SessionRecord, SessionStore } from '../store.ts';
 
 /**
  * Options of {@link cachedStore}.
@@ -31,19 +31,6 @@ export interface CachedStoreOptions {
 }
 
 const MAX_PENDING = 10_000;
-
-/** A lease id's bytes, reused: filled from the CSPRNG pool, encoded, zeroed. */
-const leaseBytes = Buffer.alloc(12);
-
-/**
- * A fresh lease id (12 random bytes, base64url). From the pool (src/lib/random-pool.ts): one
- * `randomBytes` call per lease was 3 % of a cached write's CPU under load (`node --cpu-prof`).
- */
-function newLeaseId(): string {
-  const id = fillRandom(leaseBytes, 0, leaseBytes.length).toString('base64url');
-  leaseBytes.fill(0);
-  return id;
-}
 
 /**
  * A cache in front of a durable store, as Django's `cached_db` and the Tipfy seed's memcache in
@@ -194,9 +181,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   }
 
   // --- leases and fills -------------------------------------------------------------------------
-  const side = cache.cacheEntries
-    ? entriesSide(cache.cacheEntries, ttl, leaseTtl)
-    : recordsSide(cache, ttl, leaseTtl);
+  const side = sides(cache, ttl, leaseTtl);
 
   /** Claim the right to fill `key`; `null` when the cache cannot be used. */
   async function lease(key: string, now: number): Promise<string | null> {
@@ -374,105 +359,6 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     },
     async close() {
       await Promise.all([primary.close?.(), cache.close?.()]);
-    },
-  };
-}
-
-/** What a read of the cache found: a record filled under the current lease, someone's lease not filled yet, or nothing usable. */
-type Found = { readonly hit: SessionRecord } | 'leased' | 'empty';
-
-/** The steps cachedStore takes on its cache, whatever the cache keeps. */
-interface CacheSide {
-  find(key: string, now: number): Promise<Found>;
-  /** Write a fresh lease under `key`, superseding every earlier one (and any record). */
-  lease(key: string, id: string, now: number): Promise<void>;
-  /**
-   * Put `record` under the lease `id` if it is still the current one. `check` (a writer): resolves
-   * `false` when the entry may now hold another lease, which the caller must remove.
-   */
-  fill(
-    key: string,
-    id: string,
-    record: SessionRecord,
-    now: number,
-    check: boolean,
-  ): Promise<boolean>;
-  remove(key: string): Promise<void>;
-}
-
-/** How long a filled entry lives: the cache's ttl, never past the record's own expiry. */
-const lifetime = (ttl: number, record: SessionRecord, now: number) =>
-  Math.min(ttl, record.expiresAt - now);
-
-/**
- * A cache with {@link CacheEntries} (redisStore): one text value per key, `L<lease>` or
- * `R<record JSON>`; a fill is one compare-and-set from our lease to the record, so a fill that
- * lost its lease writes nothing.
- */
-function entriesSide(entries: CacheEntries, ttl: number, leaseTtl: number): CacheSide {
-  return {
-    async find(key) {
-      const value = await entries.get(key);
-      if (value === null) return 'empty';
-      if (value.startsWith('R')) return { hit: JSON.parse(value.slice(1)) as SessionRecord };
-      return value.startsWith('L') ? 'leased' : 'empty';
-    },
-    lease: (key, id) => entries.set(key, `L${id}`, leaseTtl),
-    fill: (key, id, record, now) =>
-      entries.replace(key, `L${id}`, `R${JSON.stringify(record)}`, lifetime(ttl, record, now)),
-    remove: (key) => entries.delete(key),
-  };
-}
-
-/** What cachedStore keeps in a cache's session record (`data`) when the cache has no entries. */
-interface Entry {
-  /** Who may fill this entry: the reader (or writer) that wrote it. */
-  lease: string;
-  /** The lease of whoever filled `record`; the entry is a hit only when it equals `lease`. */
-  filled?: string;
-  record?: SessionRecord;
-}
-
-/**
- * Any other cache (memoryStore): the entry is a session record's data. A fill is an alive-only
- * update that also names its lease; a read counts it a hit only when that is the current lease,
- * so a fill that landed on someone else's lease reads as a miss.
- */
-function recordsSide(cache: SessionStore, ttl: number, leaseTtl: number): CacheSide {
-  return {
-    async find(key, now) {
-      const entry = ((await cache.get(key, now))?.data ?? null) as Entry | null;
-      if (entry === null) return 'empty';
-      if (entry.record && entry.filled === entry.lease) return { hit: entry.record };
-      return entry.filled === undefined ? 'leased' : 'empty';
-    },
-    lease: (key, id, now) =>
-      cache.create(key, {
-        data: { lease: id } as unknown as Record<string, JsonValue>,
-        userId: null, // the cache's own user index is never used
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + leaseTtl,
-        absoluteExpiresAt: now + leaseTtl,
-        meta: {},
-      }),
-    async fill(key, id, record, now, check) {
-      const delta = {
-        set: { record: record as unknown as JsonValue, filled: id },
-        expiresAt: now + lifetime(ttl, record, now),
-      };
-      if (!check) {
-        // Nothing is read back here: a cache that can skip sending the entry back does.
-        await (cache.apply ? cache.apply(key, delta, now) : cache.update(key, delta, now));
-        return true;
-      }
-      // The entry as it is after the fill (the store contract) says whether our lease was still
-      // the latest; gone (a destroy) leaves nothing to remove.
-      const after = await cache.update(key, delta, now);
-      return after === null || (after.data as unknown as Entry).lease === id;
-    },
-    remove: async (key) => {
-      await cache.destroy(key);
     },
   };
 }

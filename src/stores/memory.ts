@@ -214,16 +214,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     return entry ? recordOf(entry) : null;
   }
 
-  /** The delta on the live entry; the record after it (its data the one written), or `null`. */
-  function write(key: string, delta: SessionDelta, now: number): SessionRecord | null {
+  /** The delta on the live entry (its data, its times: nothing else is read); `null` when gone. */
+  function write(key: string, delta: SessionDelta, now: number): Entry | null {
     const entry = use(key, now);
     if (!entry) return null;
-    const record = recordOf(entry);
-    applyDelta(record, delta);
-    entry.data = JSON.stringify(record.data);
-    entry.expiresAt = record.expiresAt;
-    entry.lastSeenAt = record.lastSeenAt;
-    return record;
+    const changed = {
+      data: JSON.parse(entry.data),
+      expiresAt: entry.expiresAt,
+      lastSeenAt: entry.lastSeenAt,
+    } as SessionRecord;
+    applyDelta(changed, delta);
+    entry.data = JSON.stringify(changed.data);
+    entry.expiresAt = changed.expiresAt;
+    entry.lastSeenAt = changed.lastSeenAt;
+    return entry;
   }
 
   function insert(key: string, record: SessionRecord): void {
@@ -248,9 +252,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   }
 
   /**
-   * User agents, each kept once while it is in use by some session: most sessions of a site share
-   * one of a few hundred browsers' strings (bench:micro, 100 000 sessions of one browser: 542 →
-   * ~420 bytes each). Forgotten all at once past 1 000 distinct ones, which only costs sharing.
+   * User agents, each string kept once: most sessions of a site share one of a few hundred
+   * browsers' strings (bench:micro, 100 000 sessions of one browser: 542 → 422 bytes each). The
+   * map forgets them all at once past 1 000 distinct ones, which costs only the sharing.
    */
   const agents = new Map<string, string>();
   function agent(ua: string): string {
@@ -325,10 +329,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return true;
     },
     async update(key, delta, now) {
-      const record = write(key, delta, now);
-      // A fresh copy of the data: the record written shares the delta's `set` values with the caller.
-      if (record) record.data = JSON.parse(lookup(key)!.data) as SessionRecord['data'];
-      return record;
+      const entry = write(key, delta, now);
+      // A fresh copy: what was written shares the delta's `set` values with the caller.
+      return entry ? recordOf(entry) : null;
     },
     // The request path's write: only "was it alive", so no copy of the record is made.
     async apply(key, delta, now) {

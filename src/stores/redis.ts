@@ -16,27 +16,7 @@ import {
   toRecord,
   writeArgs,
 } from '../lib/redis-records.ts';
-import {
-  APPLY_MANY,
-  APPLY_ONLY,
-  CREATE,
-  DESTROY,
-  DESTROY_MANY,
-  DESTROY_SURPLUS,
-  DESTROY_USER,
-  ENTRIES_WRITE,
-  FIELDS_MANY,
-  INDEX_ADD,
-  INSERT,
-  LIST_USER,
-  READ,
-  READ_MANY,
-  REGENERATE,
-  REPLACE_IF,
-  TAKE,
-  TOUCH,
-  UPDATE,
-} from '../lib/redis-scripts.ts';
+import { type Script, scripts } from '../lib/redis-script-table.ts';
 import type { CacheEntries, SessionStore, StoredSession } from '../store.ts';
 
 /**
@@ -61,37 +41,6 @@ export interface RedisStoreOptions {
    */
   readonly commandTimeout?: number;
 }
-
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
-}
-
-interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
-const script = (lua: string): Script => ({ lua, sha: sha1(lua) });
-const scripts = {
-  create: script(CREATE),
-  insert: script(INSERT),
-  update: script(UPDATE),
-  applyOnly: script(APPLY_ONLY),
-  touch: script(TOUCH),
-  destroy: script(DESTROY),
-  indexAdd: script(INDEX_ADD),
-  regenerate: script(REGENERATE),
-  take: script(TAKE),
-  destroyUser: script(DESTROY_USER),
-  destroySurplus: script(DESTROY_SURPLUS),
-  fieldsMany: script(FIELDS_MANY),
-  destroyMany: script(DESTROY_MANY),
-  listUser: script(LIST_USER),
-  replaceIf: script(REPLACE_IF),
-  read: script(READ),
-  readMany: script(READ_MANY),
-  applyMany: script(APPLY_MANY),
-  entriesWrite: script(ENTRIES_WRITE),
-};
 
 /**
  * A Redis store on ioredis, for single nodes and Redis Cluster. Each session is one hash (a field
