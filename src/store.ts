@@ -243,6 +243,13 @@ export interface CacheEntries {
   set(key: string, value: string, ttl: number): Promise<void>;
   /** Write `value` for `ttl` ms only while the value is exactly `expected`, atomically; whether it did. */
   replace(key: string, expected: string, value: string, ttl: number): Promise<boolean>;
+  /**
+   * After a write to a primary that versions its records: write `value` (which must be
+   * `V<version>:…`) for `ttl` ms only over a value `V<lower version>:…`, atomically. Any other
+   * value (a lease, a record of no known version) is removed instead, and a missing one stays
+   * missing. Optional: without it, cachedStore's writes take a lease first.
+   */
+  advance?(key: string, version: number, value: string, ttl: number): Promise<void>;
   /** Remove the value (nothing when there is none). */
   delete(key: string): Promise<void>;
 }

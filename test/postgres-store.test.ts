@@ -74,7 +74,7 @@ describe.skipIf(unavailable !== null)('postgresStore', () => {
     const version = await admin.query(
       `SELECT version FROM "${schema}".tessera_schema WHERE name = 'shape_check'`,
     );
-    expect(version.rows).toEqual([{ version: 2 }]);
+    expect(version.rows).toEqual([{ version: 3 }]);
   });
 
   it('keys with quotes, dots and dollars are plain keys in the delta', async () => {

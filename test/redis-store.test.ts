@@ -48,6 +48,34 @@ async function cacheEntriesHold(store: ReturnType<typeof redisStore>, raw: Redis
   expect(await raw.pttl(`${prefix}c:{${k}}`)).toBeGreaterThan(9_000);
   expect(await entries.replace(k, 'Llease-a', 'R{"v":1}', 60_000)).toBe(true);
   expect(await raw.pttl(`${prefix}c:{${k}}`)).toBeGreaterThan(59_000);
+  // advance (cachedStore's write after a versioned primary): only over a lower version, compared
+  // as numbers; a lease or a record of no known version is removed; a missing entry stays missing.
+  await entries.set(k, 'V3:{"v":3}', 60_000);
+  await entries.advance!(k, 2, 'V2:{"v":2}', 60_000);
+  await entries.advance!(k, 3, 'V3:{"other":3}', 60_000);
+  expect(await entries.get(k)).toBe('V3:{"v":3}');
+  await entries.advance!(k, 10, 'V10:{"v":10}', 60_000); // "10" < "3" as text
+  expect(await entries.get(k)).toBe('V10:{"v":10}');
+  await entries.set(k, 'Llease-b', 10_000);
+  await entries.advance!(k, 11, 'V11:{"v":11}', 60_000);
+  expect(await entries.get(k)).toBeNull();
+  await entries.advance!(k, 12, 'V12:{"v":12}', 60_000);
+  expect(await entries.get(k)).toBeNull();
+  await entries.set(k, 'R{"v":1}', 60_000);
+  await entries.advance!(k, 13, 'V13:{"v":13}', 60_000);
+  expect(await entries.get(k)).toBeNull();
+  // Several in one turn (one script call on a single node), in the order they were made.
+  const others = [`${k}-a`, `${k}-b`];
+  await Promise.all(others.map((o) => entries.set(o, 'V1:{}', 60_000)));
+  await Promise.all([
+    entries.advance!(others[0]!, 5, 'V5:{"v":5}', 60_000),
+    entries.advance!(others[0]!, 4, 'V4:{"v":4}', 60_000),
+    entries.advance!(others[1]!, 2, 'V2:{"v":2}', 60_000),
+  ]);
+  expect(await Promise.all(others.map((o) => entries.get(o)))).toEqual([
+    'V5:{"v":5}',
+    'V2:{"v":2}',
+  ]);
   // A lifetime of a fraction of a ms still expires (rounded up, never "no expiry").
   await entries.set(k, 'Lshort', 0.2);
   await new Promise((r) => setTimeout(r, 20));

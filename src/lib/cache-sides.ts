@@ -6,6 +6,7 @@
  */
 import type { CacheEntries, JsonValue, SessionRecord, SessionStore } from '../store.ts';
 import { fillRandom } from './random-pool.ts';
+import { versionOf } from './record-version.ts';
 
 /** A lease id's bytes, reused: filled from the CSPRNG pool, encoded, zeroed. */
 const leaseBytes = Buffer.alloc(12);
@@ -39,6 +40,12 @@ export interface CacheSide {
     now: number,
     check: boolean,
   ): Promise<boolean>;
+  /**
+   * After a write to a primary that versions its records (src/lib/record-version.ts): put
+   * `record` (which has a version) in place of an older version of it, remove anything else, and
+   * leave a missing entry missing. Only on a cache whose entries can compare versions.
+   */
+  advance?(key: string, record: SessionRecord, now: number): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -46,22 +53,37 @@ export interface CacheSide {
 const lifetime = (ttl: number, record: SessionRecord, now: number) =>
   Math.min(ttl, record.expiresAt - now);
 
+/** A record as an entry: `V<version>:<JSON>` when its primary versions it, else `R<JSON>`. */
+function entryText(record: SessionRecord): string {
+  const version = versionOf(record);
+  return `${version === undefined ? 'R' : `V${version}:`}${JSON.stringify(record)}`;
+}
+
 /**
- * A cache with {@link CacheEntries} (redisStore): one text value per key, `L<lease>` or
- * `R<record JSON>`; a fill is one compare-and-set from our lease to the record, so a fill that
- * lost its lease writes nothing.
+ * A cache with {@link CacheEntries} (redisStore): one text value per key, `L<lease>`, or a record
+ * (`R<JSON>`, or `V<version>:<JSON>` from a primary that versions its records); a fill is one
+ * compare-and-set from our lease to the record, so a fill that lost its lease writes nothing.
  */
 function entriesSide(entries: CacheEntries, ttl: number, leaseTtl: number): CacheSide {
+  const advance = entries.advance?.bind(entries);
   return {
     async find(key) {
       const value = await entries.get(key);
       if (value === null) return 'empty';
-      if (value.startsWith('R')) return { hit: JSON.parse(value.slice(1)) as SessionRecord };
-      return value.startsWith('L') ? 'leased' : 'empty';
+      const first = value.charCodeAt(0);
+      if (first === 86 /* V */) {
+        return { hit: JSON.parse(value.slice(value.indexOf(':') + 1)) as SessionRecord };
+      }
+      if (first === 82 /* R */) return { hit: JSON.parse(value.slice(1)) as SessionRecord };
+      return first === 76 /* L */ ? 'leased' : 'empty';
     },
     lease: (key, id) => entries.set(key, `L${id}`, leaseTtl),
     fill: (key, id, record, now) =>
-      entries.replace(key, `L${id}`, `R${JSON.stringify(record)}`, lifetime(ttl, record, now)),
+      entries.replace(key, `L${id}`, entryText(record), lifetime(ttl, record, now)),
+    ...(advance && {
+      advance: (key: string, record: SessionRecord, now: number) =>
+        advance(key, versionOf(record)!, entryText(record), lifetime(ttl, record, now)),
+    }),
     remove: (key) => entries.delete(key),
   };
 }

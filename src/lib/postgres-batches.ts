@@ -109,7 +109,8 @@ export function postgresBatches<Row>(options: {
   readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
   readonly applyOne: (write: BatchedWrite) => Promise<boolean>;
   readonly updateOne: (write: BatchedWrite) => Promise<SessionRecord | null>;
-  readonly createOne: (row: BatchedCreate) => Promise<void>;
+  /** Resolves the row's version (src/lib/record-version.ts). */
+  readonly createOne: (row: BatchedCreate) => Promise<number | undefined>;
 }) {
   const { query, statements, toRecord, getOne, applyOne, updateOne, createOne } = options;
 
@@ -151,7 +152,7 @@ export function postgresBatches<Row>(options: {
     keyOf: (item: I) => string,
     json: (item: I, i: number) => string,
     alone: (item: I) => Promise<T>,
-    fromRows: (rows: (Row & { i: string })[]) => Map<number, T>,
+    fromRows: (rows: (Row & { i: string })[], items: readonly I[]) => Map<number, T>,
     missing: T,
   ) {
     const batches = turnBatch<Change<I, T>>(async (jobs) => {
@@ -164,7 +165,10 @@ export function postgresBatches<Row>(options: {
             ...statement,
             values: [`[${batch.map((j, n) => json(j.item, n + 1)).join(',')}]`],
           });
-          const results = fromRows(rows);
+          const results = fromRows(
+            rows,
+            batch.map((j) => j.item),
+          );
           for (let n = 0; n < batch.length; n++) {
             const result = results.get(n + 1);
             batch[n]!.resolve(result === undefined ? missing : result);
@@ -200,18 +204,28 @@ export function postgresBatches<Row>(options: {
     null,
   );
   // Creates wait for their WAL flush, so one statement is also one flush for the turn's creates.
-  const creates = changeBatch<BatchedCreate, void>(
+  // Each resolves its row's version (0, or one more than the row it replaced), found by key: an
+  // INSERT's RETURNING sees only the table's columns, and a batch has each key once.
+  const creates = changeBatch<BatchedCreate, number | undefined>(
     'create',
     statements.createMany,
     (c) => c[0],
     createJson,
     createOne,
-    () => new Map(),
+    (rows, items) => {
+      const versions = new Map(
+        (rows as unknown as { key: string; version: string }[]).map((row) => [
+          row.key,
+          Number(row.version),
+        ]),
+      );
+      return new Map(items.map((c, n) => [n + 1, versions.get(c[0])]));
+    },
     undefined,
   );
 
   return {
-    /** `create`: written (and flushed) once the turn's batch is committed. */
+    /** `create`: written (and flushed) once the turn's batch is committed; its row's version. */
     create: creates.add,
     get: (key: string, now: number) =>
       new Promise<SessionRecord | null>((resolve, reject) =>

@@ -9,7 +9,7 @@
  * console.log(`tessera PostgreSQL schema v${POSTGRES_SCHEMA_VERSION}`);
  * ```
  */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 /**
  * The DDL, for teams that apply their schema by hand (`createTable: false`).
@@ -30,8 +30,17 @@ CREATE TABLE IF NOT EXISTS ${t} (
   last_seen_at bigint NOT NULL,
   expires_at bigint NOT NULL,
   absolute_expires_at bigint NOT NULL,
-  meta jsonb NOT NULL
+  meta jsonb NOT NULL,
+  version bigint NOT NULL DEFAULT 0     -- one more on every write: cachedStore orders its cache by it
 );
+-- Schema 3: a table of schema 2 gains the version column (with a default: no rewrite). Looked up
+-- first, so that a start with the column in place takes no lock on the table.
+DO $migrate$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = '${schema}' AND table_name = '${table}' AND column_name = 'version') THEN
+    ALTER TABLE ${t} ADD COLUMN version bigint NOT NULL DEFAULT 0;
+  END IF;
+END $migrate$;
 CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at);
 CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id) WHERE user_id IS NOT NULL;
 -- data maps each key to its value's JSON text (a jsonb string), so a value comes back exactly as
@@ -83,5 +92,6 @@ BEGIN
 END
 $fn$;
 CREATE TABLE IF NOT EXISTS "${schema}".tessera_schema (name text PRIMARY KEY, version integer NOT NULL);
-INSERT INTO "${schema}".tessera_schema (name, version) VALUES ('${table}', ${POSTGRES_SCHEMA_VERSION}) ON CONFLICT DO NOTHING;`;
+INSERT INTO "${schema}".tessera_schema (name, version) VALUES ('${table}', ${POSTGRES_SCHEMA_VERSION})
+  ON CONFLICT (name) DO UPDATE SET version = GREATEST("${schema}".tessera_schema.version, EXCLUDED.version);`;
 }

@@ -9,6 +9,8 @@ export function postgresStatements(schema: string, table: string, synchronousCom
   const t = `"${schema}"."${table}"`;
   const columns =
     'key, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, meta';
+  // What a read or a write sends back: the row and its version (src/lib/record-version.ts).
+  const returned = `${columns}, version`;
   const name = (what: string) => `tessera_${what}_${schema}_${table}`.slice(0, 63);
   // synchronous_commit is read when the transaction commits, so setting it inside the statement
   // (is_local: this transaction only) applies to the statement's own implicit transaction: still
@@ -20,7 +22,8 @@ export function postgresStatements(schema: string, table: string, synchronousCom
   const lazyName = (what: string) => name(lazy ? `${what}_l` : what);
   const write = `UPDATE ${t} SET
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
-               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at)
+               expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
+               version = version + 1
              ${relaxed}
              WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)`;
   // The writes of one turn (src/lib/postgres-batches.ts) in one statement, each its own delta on
@@ -36,19 +39,20 @@ export function postgresStatements(schema: string, table: string, synchronousCom
              UPDATE ${t} t SET
                data = "${schema}".tessera_apply_ops((t.data - q.unset) || q."set", q.ops),
                expires_at = COALESCE(q.expires_at, t.expires_at),
-               last_seen_at = COALESCE(q.last_seen_at, t.last_seen_at)
+               last_seen_at = COALESCE(q.last_seen_at, t.last_seen_at),
+               version = t.version + 1
              FROM q${lazy ? `, (SELECT set_config('synchronous_commit', 'off', true)) AS durability` : ''}
              WHERE t.key = q.key AND t.key IN (SELECT key FROM locked) AND t.expires_at > q.now
                AND q.deadline > (extract(epoch from clock_timestamp()) * 1000)`;
   return {
     get: {
       name: name('get'),
-      text: `SELECT ${columns} FROM ${t} WHERE key = $1 AND expires_at > $2`,
+      text: `SELECT ${returned} FROM ${t} WHERE key = $1 AND expires_at > $2`,
     },
     // The gets of one turn (src/lib/turn-batch.ts) in one statement: `i` is each get's place.
     getMany: {
       name: name('get_many'),
-      text: `SELECT q.i, ${columns.replace(/(\w+)/g, 't.$1')}
+      text: `SELECT q.i, ${returned.replace(/(\w+)/g, 't.$1')}
              FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(key, now, i)
              JOIN ${t} t ON t.key = q.key AND t.expires_at > q.now`,
     },
@@ -57,7 +61,9 @@ export function postgresStatements(schema: string, table: string, synchronousCom
       text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
                last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
-               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
+               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta,
+               version = ${t}.version + 1
+             RETURNING version`,
     },
     // The creates of one turn (src/lib/postgres-batches.ts) in one statement and one commit,
     // each row as `create` writes it; `i` is each create's place.
@@ -70,7 +76,9 @@ export function postgresStatements(schema: string, table: string, synchronousCom
              ORDER BY i
              ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
                last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
-               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta`,
+               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta,
+               version = ${t}.version + 1
+             RETURNING key, version`,
     },
     // Insert unless a live row has the key (an expired one is replaced): one atomic statement.
     insert: {
@@ -78,18 +86,20 @@ export function postgresStatements(schema: string, table: string, synchronousCom
       text: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
                last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
-               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta
-             WHERE ${t}.expires_at <= $9`,
+               absolute_expires_at = EXCLUDED.absolute_expires_at, meta = EXCLUDED.meta,
+               version = ${t}.version + 1
+             WHERE ${t}.expires_at <= $9
+             RETURNING version`,
     },
     update: {
       name: lazyName('update'),
-      text: `${write} RETURNING ${columns}`,
+      text: `${write} RETURNING ${returned}`,
     },
     // The batches of writeMany above: which writes found their row alive, or the rows written.
     applyMany: { name: lazyName('apply_many'), text: `${writeMany} RETURNING q.i` },
     updateMany: {
       name: lazyName('update_many'),
-      text: `${writeMany} RETURNING q.i, ${columns.replace(/(\w+)/g, 't.$1')}`,
+      text: `${writeMany} RETURNING q.i, ${returned.replace(/(\w+)/g, 't.$1')}`,
     },
     // The request path's write: the same statement, nothing sent back (the row count says alive).
     apply: {
@@ -103,16 +113,16 @@ export function postgresStatements(schema: string, table: string, synchronousCom
       text: `UPDATE ${t} SET key = $8,
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
-               user_id = $9
+               user_id = $9, version = version + 1
              WHERE key = $1 AND expires_at > $7 AND $10::float8 > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING ${columns}`,
+             RETURNING ${returned}`,
     },
     touch: {
       name: lazyName('touch'),
-      text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3
+      text: `UPDATE ${t} SET expires_at = $2, last_seen_at = $3, version = version + 1
              ${relaxed}
              WHERE key = $1 AND expires_at > $4 AND $5::float8 > (extract(epoch from clock_timestamp()) * 1000)
-             RETURNING ${columns}`,
+             RETURNING ${returned}`,
     },
     destroy: { name: name('destroy'), text: `DELETE FROM ${t} WHERE key = $1` },
     // `expires_at + 0`: the test stays off the expiry index. A user has a handful of sessions,
@@ -120,7 +130,7 @@ export function postgresStatements(schema: string, table: string, synchronousCom
     // scan of the whole expiry index (15 ms a call at 200 000 sessions, instead of 0.1 ms).
     byUser: {
       name: name('by_user'),
-      text: `SELECT ${columns} FROM ${t} WHERE user_id = $1 AND expires_at + 0 > $2`,
+      text: `SELECT ${returned} FROM ${t} WHERE user_id = $1 AND expires_at + 0 > $2`,
     },
     destroyByUser: {
       name: name('destroy_user'),

@@ -22,16 +22,20 @@ interface Get extends BatchJob<SessionRecord | null> {
   readonly key: string;
   readonly now: number;
 }
-interface EntryWrite extends BatchJob<boolean> {
-  readonly key: string;
+/** One of cachedStore's entry writes, as ENTRIES_WRITE takes it (its `mode, expected, value, ttl`). */
+export interface EntryWriteArgs {
+  /** `s` write; `r` only while the entry is exactly `expected`; `a` only over a lower version than `expected`. */
+  readonly mode: 's' | 'r' | 'a';
+  readonly expected: string;
   readonly value: string;
+  /** ms */
   readonly ttl: number;
-  /** Write only while the entry is exactly this (a compare-and-set); none: write whatever is there. */
-  readonly expected: string | undefined;
+}
+interface EntryWrite extends BatchJob<boolean>, EntryWriteArgs {
+  readonly key: string;
 }
 /** ENTRIES_WRITE's arguments for one entry. */
-const entryArgs = (w: EntryWrite) =>
-  w.expected === undefined ? ['s', '', w.value, w.ttl] : ['r', w.expected, w.value, w.ttl];
+export const entryArgs = (w: EntryWriteArgs) => [w.mode, w.expected, w.value, w.ttl];
 interface Write extends BatchJob<boolean> {
   readonly key: string;
   /** The write's header (now, expiresAt, lastSeenAt) and its delta, as APPLY_ONLY takes them. */
@@ -50,7 +54,7 @@ export function redisBatches(options: {
   readonly applyMany: (keys: string[], args: (string | number)[]) => Promise<number[]>;
   /** MGET: cachedStore's entries (plain strings under keys of their own). */
   readonly getEntries: (keys: string[]) => Promise<(string | null)[]>;
-  /** ENTRIES_WRITE: the turn's entry writes (sets and compare-and-sets), 1 or 0 each. */
+  /** ENTRIES_WRITE: the turn's entry writes (sets, compare-and-sets, advances), 1 or 0 each. */
   readonly writeEntries: (keys: string[], args: (string | number)[]) => Promise<number[]>;
   /** A session's Redis key. */
   readonly sessionKey: (key: string) => string;
@@ -142,13 +146,10 @@ export function redisBatches(options: {
   );
 
   return {
-    /**
-     * Write an entry (`key` is its Redis key) with the turn's others: for `ttl` ms, and when
-     * `expected` is given only while the entry is exactly that; whether it was written.
-     */
-    writeEntry: (key: string, value: string, ttl: number, expected?: string) =>
+    /** Write an entry (`key` is its Redis key) with the turn's others, as ENTRIES_WRITE says; whether it was written. */
+    writeEntry: (key: string, write: EntryWriteArgs) =>
       new Promise<boolean>((resolve, reject) =>
-        entryWrites.add({ key, value, ttl, expected, resolve, reject }),
+        entryWrites.add({ ...write, key, resolve, reject }),
       ),
     /** An entry's value (`key` is the entry's Redis key), read with the turn's others. */
     entry: (key: string) =>

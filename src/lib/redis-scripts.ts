@@ -291,25 +291,35 @@ for k = 1, #KEYS do out[k] = cjson.encode(redis.call('HGETALL', KEYS[k])) end
 return out`;
 
 /**
- * KEYS[1] a cache entry (a plain string). ARGV: expected, value, ttl in ms. Writes `value` only
- * while the entry is exactly `expected` (cachedStore's fill under its lease); 1 when written.
- */
-export const REPLACE_IF = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`;
-
-/**
- * A turn's cache entry writes on one node (src/lib/redis-batches.ts; never on a Cluster): KEYS the
- * entries; ARGV per entry, in turn, `mode, expected, value, ttl`: mode `s` writes `value` for `ttl`
- * ms (SET … PX), mode `r` only while the entry is exactly `expected` (REPLACE_IF). Returns 1 or 0
- * per entry: whether it was written.
+ * cachedStore's cache entry writes: KEYS the entries (several only on a single node, a turn's
+ * batch in src/lib/redis-batches.ts; one on a Cluster); ARGV per entry, in turn, `mode, expected,
+ * value, ttl`. Mode `s` writes `value` for `ttl` ms (SET … PX); `r` only while the entry is exactly
+ * `expected` (a fill under its lease); `a` (advance, after a write to a primary that versions its
+ * records) only over a record of a lower version than `expected`, an entry `V<version>:<record>`:
+ * a lease (`L…`) or a record of no known version (`R…`) is removed instead, since it may hold
+ * something older than the write, and a missing entry stays missing (a destroy removed it: a late
+ * write must not bring it back). Returns 1 or 0 per entry: whether `value` was written.
  */
 export const ENTRIES_WRITE = `
 local out = {}
 for k = 1, #KEYS do
   local a = (k - 1) * 4
-  if ARGV[a + 1] == 's' or redis.call('GET', KEYS[k]) == ARGV[a + 2] then
+  local mode = ARGV[a + 1]
+  local write = mode == 's'
+  if mode == 'r' then
+    write = redis.call('GET', KEYS[k]) == ARGV[a + 2]
+  elseif mode == 'a' then
+    local cur = redis.call('GET', KEYS[k])
+    if cur then
+      local first = string.byte(cur, 1)
+      if first == 86 then
+        write = tonumber(string.sub(cur, 2, string.find(cur, ':', 2, true) - 1)) < tonumber(ARGV[a + 2])
+      else
+        redis.call('DEL', KEYS[k])
+      end
+    end
+  end
+  if write then
     redis.call('SET', KEYS[k], ARGV[a + 3], 'PX', ARGV[a + 4])
     out[k] = 1
   else

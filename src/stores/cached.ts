@@ -1,5 +1,6 @@
 import { SessionConfigError } from '../errors.ts';
 import { type Found, newLeaseId, sides } from '../lib/cache-sides.ts';
+import { hasVersions, versionOf } from '../lib/record-version.ts';
 import type { SessionRecord, SessionStore } from '../store.ts';
 
 /**
@@ -182,6 +183,8 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
 
   // --- leases and fills -------------------------------------------------------------------------
   const side = sides(cache, ttl, leaseTtl);
+  /** Writes ordered by the primary's versions (src/lib/record-version.ts) instead of by leases. */
+  const ordered = hasVersions(primary) && side.advance !== undefined;
 
   /** Claim the right to fill `key`; `null` when the cache cannot be used. */
   async function lease(key: string, now: number): Promise<string | null> {
@@ -232,6 +235,47 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   /** A lease for a write, taken before the write goes to the primary; `null` without a cache. */
   async function writeLease(key: string, now: number): Promise<string | null> {
     return (await usable()) ? lease(key, now) : null;
+  }
+
+  /**
+   * A write of `key` (`update`, `touch`) to the primary, then its record to the cache. When the
+   * primary versions its records and the cache can compare versions, no lease is taken: the
+   * record goes in only over an older version of it, and a lease a reader took meanwhile is
+   * removed (its read may predate the write). Otherwise under a lease taken first, and one write
+   * of a key at a time in this process.
+   */
+  function writeAndCache(
+    key: string,
+    now: number,
+    write: () => Promise<SessionRecord | null>,
+  ): Promise<SessionRecord | null> {
+    const run = async (id: string | null) => {
+      let after: SessionRecord | null;
+      try {
+        after = await write();
+      } catch (err) {
+        // A write that timed out may still have landed: the entry goes.
+        await invalidate(key);
+        throw err;
+      }
+      await (ordered ? advance(key, after, now) : writeThrough(key, id, after, now));
+      return after;
+    };
+    return ordered ? run(null) : oneAtATime(key, async () => run(await writeLease(key, now)));
+  }
+
+  /** After an ordered write: its record in place of an older one (or the entry removed). */
+  async function advance(key: string, record: SessionRecord | null, now: number): Promise<void> {
+    if (record === null || versionOf(record) === undefined || !(await usable())) {
+      return invalidate(key);
+    }
+    try {
+      await side.advance!(key, record, now);
+    } catch (err) {
+      // It may or may not have landed: have the key removed before the cache is read again.
+      failed(err);
+      remember(key);
+    }
   }
 
   /** Read from the primary, filling the cache when we hold a lease. */
@@ -288,19 +332,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
       },
     }),
     update(key, delta, now) {
-      return oneAtATime(key, async () => {
-        const id = await writeLease(key, now);
-        let after: SessionRecord | null;
-        try {
-          after = await primary.update(key, delta, now);
-        } catch (err) {
-          // A write that timed out may still have landed: the entry goes.
-          await invalidate(key);
-          throw err;
-        }
-        await writeThrough(key, id, after, now);
-        return after;
-      });
+      return writeAndCache(key, now, () => primary.update(key, delta, now));
     },
     async regenerate(oldKey, newKey, change, now) {
       const id = await writeLease(newKey, now);
@@ -318,18 +350,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
       return moved;
     },
     touch(key, expiresAt, lastSeenAt, now) {
-      return oneAtATime(key, async () => {
-        const id = await writeLease(key, now);
-        let after: SessionRecord | null;
-        try {
-          after = await primary.touch(key, expiresAt, lastSeenAt, now);
-        } catch (err) {
-          await invalidate(key);
-          throw err;
-        }
-        await writeThrough(key, id, after, now);
-        return after;
-      });
+      return writeAndCache(key, now, () => primary.touch(key, expiresAt, lastSeenAt, now));
     },
     async destroy(key) {
       try {

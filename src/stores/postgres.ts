@@ -3,6 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { type BatchedCreate, type BatchedWrite, postgresBatches } from '../lib/postgres-batches.ts';
 import { POSTGRES_SCHEMA_VERSION, postgresSchema } from '../lib/postgres-schema.ts';
 import { postgresStatements } from '../lib/postgres-statements.ts';
+import { keepsVersions, versioned } from '../lib/record-version.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type {
@@ -71,6 +72,7 @@ interface Row {
   expires_at: string;
   absolute_expires_at: string;
   meta: SessionRecord['meta'];
+  version: string;
 }
 
 /** `data` as the column keeps it: each value as its JSON text, so its key order survives jsonb. */
@@ -91,15 +93,18 @@ function toRecord(row: Row): SessionRecord {
   const data: Record<string, JsonValue> = {};
   for (const key of Object.keys(row.data)) data[key] = JSON.parse(row.data[key]!);
   // bigint arrives as a string (pg does not guess at precision); epoch ms fit a double exactly.
-  return {
-    data,
-    userId: row.user_id,
-    createdAt: Number(row.created_at),
-    lastSeenAt: Number(row.last_seen_at),
-    expiresAt: Number(row.expires_at),
-    absoluteExpiresAt: Number(row.absolute_expires_at),
-    meta: row.meta,
-  };
+  return versioned(
+    {
+      data,
+      userId: row.user_id,
+      createdAt: Number(row.created_at),
+      lastSeenAt: Number(row.last_seen_at),
+      expiresAt: Number(row.expires_at),
+      absoluteExpiresAt: Number(row.absolute_expires_at),
+      meta: row.meta,
+    },
+    Number(row.version),
+  );
 }
 
 /**
@@ -295,7 +300,11 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       return rowCount > 0;
     },
     async createOne(row: BatchedCreate) {
-      await query('create', { ...q.create, values: [...row] });
+      const { rows } = await query<{ version: string }>('create', {
+        ...q.create,
+        values: [...row],
+      });
+      return rows[0] && Number(rows[0].version);
     },
     async updateOne(w: BatchedWrite) {
       const { rows } = await query<Row>('update', { ...q.update, values: writeValues(w) });
@@ -307,19 +316,23 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     (await query('purgeExpired', { ...q.purge, values: [now] })).rowCount;
   const sweep = scheduleSweep(sweepInterval, purge);
 
-  return {
+  // Every record it resolves carries its row's version (cachedStore orders its cache by it).
+  return keepsVersions({
     get(key, now) {
       return batches.get(key, now);
     },
-    create(key, r) {
-      return batches.create(rowValues(key, r, encodeData));
+    async create(key, r) {
+      // The row's version goes with the record given (cachedStore fills its cache with both).
+      const version = await batches.create(rowValues(key, r, encodeData));
+      if (version !== undefined) versioned(r, version);
     },
     async insert(key, r, now) {
-      const { rowCount } = await query('insert', {
+      const { rows } = await query<{ version: string }>('insert', {
         ...q.insert,
         values: [...rowValues(key, r, encodeData), now],
       });
-      return rowCount === 1;
+      if (rows[0]) versioned(r, Number(rows[0].version));
+      return rows.length === 1;
     },
     update(key, delta, now) {
       return batches.update(batched(key, delta, now));
@@ -372,5 +385,5 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       await batches.settled();
       if (!given && poolPromise) await (await poolPromise).end();
     },
-  };
+  });
 }

@@ -6,7 +6,7 @@ import {
   SessionOutcomeUnknownError,
   SessionStoreError,
 } from '../errors.ts';
-import { redisBatches } from '../lib/redis-batches.ts';
+import { type EntryWriteArgs, entryArgs, redisBatches } from '../lib/redis-batches.ts';
 import { perNode } from '../lib/redis-cluster.ts';
 import {
   deltaArgs,
@@ -194,24 +194,32 @@ export function redisStore(
   // cachedStore's entries: plain strings beside the hashes, under keys of their own.
   const entryKey = (key: string) => `${prefix}c:{${key}}`;
   const ms = (ttl: number) => Math.max(1, Math.ceil(ttl));
+  /** One entry write (ENTRIES_WRITE's modes): with the turn's others on one node, alone on a Cluster. */
+  const writeEntry = (what: string, key: string, write: EntryWriteArgs) =>
+    batches
+      ? batches.writeEntry(entryKey(key), write)
+      : call(
+          what,
+          async () =>
+            ((await run(scripts.entriesWrite, entryKey(key), entryArgs(write))) as number[])[0] ===
+            1,
+        );
   const cacheEntries: CacheEntries = {
     get: (key) =>
       batches ? batches.entry(entryKey(key)) : call('cache get', () => client.get(entryKey(key))),
     set: async (key, value, ttl) => {
-      if (batches) await batches.writeEntry(entryKey(key), value, ms(ttl));
-      else
-        await call('cache set', async () => {
-          await client.set(entryKey(key), value, 'PX', ms(ttl));
-        });
+      await writeEntry('cache set', key, { mode: 's', expected: '', value, ttl: ms(ttl) });
     },
     replace: (key, expected, value, ttl) =>
-      batches
-        ? batches.writeEntry(entryKey(key), value, ms(ttl), expected)
-        : call(
-            'cache replace',
-            async () =>
-              (await run(scripts.replaceIf, entryKey(key), [expected, value, ms(ttl)])) === 1,
-          ),
+      writeEntry('cache replace', key, { mode: 'r', expected, value, ttl: ms(ttl) }),
+    advance: async (key, version, value, ttl) => {
+      await writeEntry('cache advance', key, {
+        mode: 'a',
+        expected: String(version),
+        value,
+        ttl: ms(ttl),
+      });
+    },
     delete: (key) =>
       call('cache delete', async () => {
         await client.del(entryKey(key));

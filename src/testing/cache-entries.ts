@@ -51,6 +51,38 @@ export function cacheEntryCases(): StoreCase[] {
       assert.equal(await entries.get(key), `R${results.indexOf(true)}`);
     }),
 
+    storeCase(
+      'cacheEntries.advance (when offered) writes only over a lower version, removes anything else, and never fills a missing entry',
+      async (store) => {
+        const advance = store.cacheEntries?.advance;
+        if (!advance) return;
+        const entries = store.cacheEntries!;
+        const key = newKey();
+        await advance(key, 5, 'V5:{}', MINUTE);
+        assert.equal(
+          await entries.get(key),
+          null,
+          'a missing entry stays missing (a logout removed it)',
+        );
+        await entries.set(key, 'V9:{"n":9}', MINUTE);
+        await advance(key, 9, 'V9:{"other":1}', MINUTE);
+        await advance(key, 8, 'V8:{}', MINUTE);
+        assert.equal(
+          await entries.get(key),
+          'V9:{"n":9}',
+          'an equal or lower version leaves the entry',
+        );
+        await advance(key, 10, 'V10:{"n":10}', MINUTE);
+        assert.equal(await entries.get(key), 'V10:{"n":10}', 'versions compare as numbers');
+        await entries.set(key, 'Llease', MINUTE);
+        await advance(key, 11, 'V11:{}', MINUTE);
+        assert.equal(await entries.get(key), null, 'a lease is removed, not filled');
+        await entries.set(key, 'R{}', MINUTE);
+        await advance(key, 12, 'V12:{}', MINUTE);
+        assert.equal(await entries.get(key), null, 'a record of no known version is removed');
+      },
+    ),
+
     storeCase('cacheEntries expire after their ttl, set or replaced', async (store) => {
       const entries = store.cacheEntries;
       if (!entries) return;

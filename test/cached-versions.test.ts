@@ -1,0 +1,241 @@
+/**
+ * cachedStore's writes ordered by the primary's versions: PostgreSQL raises a row's `version` on
+ * every write, under the row lock, and a Redis cache puts a write's record in only over an older
+ * version of it. The races a lease used to stop, made to happen: a write-through that arrives
+ * after a newer one, after a logout, and after a reader's lease.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { versionOf } from '../src/lib/record-version.ts';
+import type { SessionRecord, SessionStore } from '../src/store.ts';
+import { cachedStore } from '../src/stores/cached.ts';
+import { postgresStore } from '../src/stores/postgres.ts';
+import { redisStore } from '../src/stores/redis.ts';
+import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
+
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
+pool.on('error', () => {});
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+redis.on('error', () => {});
+const unavailable =
+  (await serviceUnavailable('PostgreSQL', () => pool.query('SELECT 1'))) ??
+  (await serviceUnavailable('Redis', () => redis.connect()));
+
+const schema = `tessera_versions_${randomBytes(4).toString('hex')}`;
+const prefix = `tessera-versions-${randomBytes(4).toString('hex')}:`;
+
+afterAll(async () => {
+  if (!unavailable) {
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  }
+  await pool.end();
+  redis.disconnect();
+});
+
+const record = (now: number, data: SessionRecord['data'] = {}): SessionRecord => ({
+  data,
+  userId: null,
+  createdAt: now,
+  lastSeenAt: now,
+  expiresAt: now + 60_000,
+  absoluteExpiresAt: now + 600_000,
+  meta: {},
+});
+const key = () => randomBytes(32).toString('base64url');
+const quiet = { log: () => {} };
+const primary = (table = 'tessera_sessions') =>
+  postgresStore({ pool, schema, table, sweepInterval: 0 });
+/** The raw cache entry of `k`. */
+const entry = (k: string) => redis.get(`${prefix}c:{${k}}`);
+
+/** A gate: `wait` resolves once `open` is called. */
+function gate() {
+  let open: () => void = () => {};
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+}
+
+/** A Redis cache whose next `advance` waits for `hold` (the write-through of a slow process). */
+function slowAdvance(hold: Promise<void>): SessionStore {
+  const store = redisStore({ client: redis, prefix });
+  const entries = store.cacheEntries;
+  let first = true;
+  return {
+    ...store,
+    cacheEntries: {
+      ...entries,
+      async advance(k, version, value, ttl) {
+        if (first) {
+          first = false;
+          await hold;
+        }
+        return entries.advance!(k, version, value, ttl);
+      },
+    },
+  };
+}
+
+describe.skipIf(unavailable !== null)('postgresStore versions', () => {
+  it('every change raises the row version by one under its lock; records carry it', async () => {
+    const store = primary();
+    const k = key();
+    const now = Date.now();
+    const created = record(now, { c: 0 });
+    await store.create(k, created);
+    expect(versionOf(created)).toBe(0);
+    expect(versionOf((await store.get(k, now))!)).toBe(0);
+    expect(versionOf((await store.update(k, { set: { a: 1 } }, now))!)).toBe(1);
+    expect(await store.apply!(k, { set: { a: 2 } }, now)).toBe(true);
+    expect(versionOf((await store.touch(k, now + 90_000, now + 1, now))!)).toBe(3);
+    // Twenty writes in one turn (one batch, then each repeat of the key alone): each version
+    // is the count of writes before it, as the counter the writes raise says.
+    const after = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        store.update(k, { ops: [{ op: 'increment', key: 'c', by: 1 }] }, now),
+      ),
+    );
+    expect(after.map((r) => versionOf(r!)! - (r!.data['c'] as number))).toEqual(
+      Array.from({ length: 20 }, () => 3),
+    );
+    expect(new Set(after.map((r) => versionOf(r!))).size).toBe(20);
+    expect(versionOf((await store.get(k, now))!)).toBe(23);
+    // A create over the key (a reused key) goes on from the row it replaces.
+    const again = record(now, { fresh: true });
+    await store.create(k, again);
+    expect(versionOf(again)).toBe(24);
+    const moved = key();
+    expect(versionOf((await store.regenerate(k, moved, { delta: {}, userId: 'u' }, now))!)).toBe(
+      25,
+    );
+    await store.close();
+  });
+
+  it('a table of schema 2 (no version column) gains it on first use, its rows at version 0', async () => {
+    const table = `schema2_${randomBytes(3).toString('hex')}`;
+    const now = Date.now();
+    const k = key();
+    const first = primary(table);
+    await first.create(k, record(now, { old: true }));
+    await first.close();
+    await pool.query(`ALTER TABLE "${schema}"."${table}" DROP COLUMN version`);
+    await pool.query(`UPDATE "${schema}".tessera_schema SET version = 2 WHERE name = $1`, [table]);
+    const later = primary(table);
+    const got = await later.get(k, now);
+    expect(got?.data).toEqual({ old: true });
+    expect(versionOf(got!)).toBe(0);
+    expect(versionOf((await later.update(k, { set: { n: 1 } }, now))!)).toBe(1);
+    const { rows } = await pool.query(
+      `SELECT version FROM "${schema}".tessera_schema WHERE name = $1`,
+      [table],
+    );
+    expect(rows).toEqual([{ version: 3 }]);
+    await later.close();
+  });
+});
+
+describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL versions', () => {
+  const cache = () => redisStore({ client: redis, prefix });
+
+  it('a write puts its record in the cache with its version; the next read is a hit', async () => {
+    const store = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    const k = key();
+    const now = Date.now();
+    await store.create(k, record(now, { v: 1 }));
+    expect(await entry(k)).toMatch(/^V0:/);
+    await store.update(k, { set: { v: 2 } }, now);
+    expect(await entry(k)).toMatch(/^V1:.*"v":2/);
+    await store.touch(k, now + 90_000, now + 1, now);
+    expect(await entry(k)).toMatch(/^V2:/);
+    // A hit: the record with both writes, straight from the cache (the primary is not asked).
+    await pool.query(`UPDATE "${schema}".tessera_sessions SET data = '{}' WHERE key = $1`, [k]);
+    const got = await store.get(k, now);
+    expect(got?.data).toEqual({ v: 2 });
+    expect(got?.expiresAt).toBe(now + 90_000);
+  });
+
+  it('twenty writes of one session at once, no lease and no queue: the entry ends as the last', async () => {
+    const store = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    const k = key();
+    const now = Date.now();
+    await store.create(k, record(now, { cart: [] }));
+    const written = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.update(k, { ops: [{ op: 'push', key: 'cart', values: [i] }] }, now),
+      ),
+    );
+    expect(written.map((r) => versionOf(r!)).sort((a, b) => a! - b!)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(await entry(k)).toMatch(/^V20:/);
+    expect((await store.get(k, now))?.data['cart']).toHaveLength(20);
+  });
+
+  it('a write-through that arrives after a newer one is refused: the cache keeps the newer record', async () => {
+    const k = key();
+    const now = Date.now();
+    const held = gate();
+    const slow = cachedStore({ primary: primary(), cache: slowAdvance(held.wait), ...quiet });
+    const fast = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    await fast.create(k, record(now, { n: 0 }));
+    const first = slow.update(k, { set: { n: 1 } }, now); // lands on PostgreSQL, its fill held
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await fast.update(k, { set: { n: 2 } }, now))?.data).toEqual({ n: 2 });
+    held.open();
+    expect((await first)?.data).toEqual({ n: 1 });
+    expect(await entry(k)).toMatch(/^V2:.*"n":2/);
+    for (const s of [slow, fast]) expect((await s.get(k, now))?.data).toEqual({ n: 2 });
+  });
+
+  it('a write-through that arrives after a logout brings nothing back', async () => {
+    const k = key();
+    const now = Date.now();
+    const held = gate();
+    const slow = cachedStore({ primary: primary(), cache: slowAdvance(held.wait), ...quiet });
+    const other = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    await other.create(k, record(now, { user: 'ada' }));
+    const writing = slow.update(k, { set: { seen: true } }, now);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await other.destroy(k)).toBe(true);
+    held.open();
+    expect((await writing)?.data).toEqual({ user: 'ada', seen: true }); // it did land, before the logout
+    expect(await entry(k)).toBeNull();
+    for (const s of [slow, other]) expect(await s.get(k, now)).toBeNull();
+  });
+
+  it('a write removes a reader’s lease taken before it: the reader’s older fill cannot land', async () => {
+    const k = key();
+    const now = Date.now();
+    const writer = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    await writer.create(k, record(now, { v: 'old' }));
+    await redis.del(`${prefix}c:{${k}}`); // evicted
+    const base = primary();
+    const readDone = gate();
+    const release = gate();
+    const reader = cachedStore({
+      primary: {
+        ...base,
+        async get(key2, at) {
+          const r = await base.get(key2, at);
+          readDone.open();
+          await release.wait;
+          return r;
+        },
+      },
+      cache: cache(),
+      ...quiet,
+    });
+    const reading = reader.get(k, now); // lease, reads 'old', held
+    await readDone.wait;
+    expect(await entry(k)).toMatch(/^L/);
+    await writer.update(k, { set: { v: 'new' } }, now);
+    expect(await entry(k)).toBeNull(); // the lease is gone
+    release.open();
+    expect((await reading)?.data).toEqual({ v: 'old' }); // what it read, before the write
+    expect(await entry(k)).toBeNull(); // and its fill did not land
+    expect((await writer.get(k, now))?.data).toEqual({ v: 'new' });
+  });
+});
