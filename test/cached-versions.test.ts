@@ -137,6 +137,26 @@ describe.skipIf(unavailable !== null)('postgresStore versions', () => {
   });
 });
 
+describe.skipIf(unavailable !== null)('postgresStore schema 3 on a table made by hand', () => {
+  it('without the version column (createTable: false), each call fails with the ALTER TABLE that fixes it', async () => {
+    const table = `by_hand_${randomBytes(3).toString('hex')}`;
+    await primary(table).create(key(), record(Date.now())); // creates the table
+    await pool.query(`ALTER TABLE "${schema}"."${table}" DROP COLUMN version`);
+    const store = postgresStore({ pool, schema, table, createTable: false, sweepInterval: 0 });
+    await expect(store.get(key(), Date.now())).rejects.toMatchObject({
+      code: 'ERR_SESSION_STORE_UNAVAILABLE',
+      message: expect.stringContaining(
+        `ALTER TABLE "${schema}"."${table}" ADD COLUMN version bigint NOT NULL DEFAULT 0`,
+      ),
+    });
+    await pool.query(
+      `ALTER TABLE "${schema}"."${table}" ADD COLUMN version bigint NOT NULL DEFAULT 0`,
+    );
+    expect(await store.get(key(), Date.now())).toBeNull();
+    await store.close();
+  });
+});
+
 describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL versions', () => {
   const cache = () => redisStore({ client: redis, prefix });
 

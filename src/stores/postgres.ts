@@ -253,9 +253,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       ]);
     } catch (err) {
       if (err instanceof SessionError) throw err;
-      throw new SessionStoreError(`postgres: ${what} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
+      const message = (err as Error).message;
+      // A table made by hand for schema 2 (createTable: false) lacks schema 3's column: say how to add it.
+      const fix =
+        (err as { code?: string }).code === '42703' && message.includes('"version"')
+          ? ` (the table predates schema 3: ALTER TABLE "${schema}"."${table}" ADD COLUMN version bigint NOT NULL DEFAULT 0)`
+          : '';
+      throw new SessionStoreError(`postgres: ${what} failed: ${message}${fix}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
