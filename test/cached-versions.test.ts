@@ -9,10 +9,14 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { versionOf } from '../src/lib/record-version.ts';
+import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionRecord, SessionStore } from '../src/store.ts';
 import { cachedStore } from '../src/stores/cached.ts';
 import { postgresStore } from '../src/stores/postgres.ts';
 import { redisStore } from '../src/stores/redis.ts';
+import { testApp } from './support/app.ts';
+import { Browser, listen } from './support/http.ts';
+import { ownRedis } from './support/own-servers.ts';
 import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
@@ -258,4 +262,49 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     expect(await entry(k)).toBeNull(); // and its fill did not land
     expect((await writer.get(k, now))?.data).toEqual({ v: 'new' });
   });
+
+  it('the cache stops under a real HTTP server: writes while it is down are never undone by what it kept, and it refills', async () => {
+    const own = await ownRedis();
+    const client = new Redis(own.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    client.on('error', () => {});
+    const lines: string[] = [];
+    const store = cachedStore({
+      primary: primary(),
+      cache: redisStore({ client, commandTimeout: 500 }),
+      retryAfter: 200,
+      log: (line) => lines.push(line),
+    });
+    const sessions = createSessions({ secrets: ['v'.repeat(32)], store });
+    const server = await listen(testApp(sessions as never));
+    try {
+      const visitor = new Browser(server.url);
+      expect((await visitor.post('/set?key=v&value=1')).status).toBe(200);
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 1 });
+      const [name] = await client.keys('*c:{*}'); // the entry: <prefix>c:{<hashed token>}
+      expect(await client.get(name!)).toMatch(/^V\d+:/); // ordered by version, not leased
+      await own.stop(); // saves its data: the entry holding v=1 comes back with the server
+      for (let i = 2; i <= 4; i++)
+        expect((await visitor.post(`/set?key=v&value=${i}`)).status).toBe(200);
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 4 });
+      expect(lines).toHaveLength(1);
+      await own.start();
+      expect(await client.get(name!)).toMatch(/"v":1\b/); // the old entry is back in Redis…
+      await new Promise((r) => setTimeout(r, 300)); // past retryAfter
+      // …and is removed before the cache is read again: never v=1.
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 4 });
+      expect(store.cacheHealthy).toBe(true);
+      expect(await client.get(name!)).toMatch(/^V\d+:.*"v":4/); // refilled
+      // Served from the cache now: a change made behind its back is not seen until a write.
+      const hashed = name!.slice(name!.indexOf('{') + 1, -1);
+      await pool.query(`UPDATE "${schema}".tessera_sessions SET data = '{}' WHERE key = $1`, [
+        hashed,
+      ]);
+      expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 4 });
+      expect(lines).toHaveLength(1);
+    } finally {
+      await server.close();
+      client.disconnect();
+      await own.destroy();
+    }
+  }, 60_000);
 });
