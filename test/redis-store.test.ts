@@ -64,6 +64,11 @@ async function cacheEntriesHold(store: ReturnType<typeof redisStore>, raw: Redis
   await entries.set(k, 'R{"v":1}', 60_000);
   await entries.advance!(k, 13, 'V13:{"v":13}', 60_000);
   expect(await entries.get(k)).toBeNull();
+  for (const odd of ['V', 'Vx:{}', 'V12{}']) {
+    await entries.set(k, odd, 60_000); // not a versioned record: removed, never an error
+    await entries.advance!(k, 14, 'V14:{}', 60_000);
+    expect(await entries.get(k)).toBeNull();
+  }
   // Several in one turn (one script call on a single node), in the order they were made.
   const others = [`${k}-a`, `${k}-b`];
   await Promise.all(others.map((o) => entries.set(o, 'V1:{}', 60_000)));

@@ -311,9 +311,10 @@ for k = 1, #KEYS do
   elseif mode == 'a' then
     local cur = redis.call('GET', KEYS[k])
     if cur then
-      local first = string.byte(cur, 1)
-      if first == 86 then
-        write = tonumber(string.sub(cur, 2, string.find(cur, ':', 2, true) - 1)) < tonumber(ARGV[a + 2])
+      local colon = string.byte(cur, 1) == 86 and string.find(cur, ':', 2, true)
+      local have = colon and tonumber(string.sub(cur, 2, colon - 1))
+      if have then
+        write = have < tonumber(ARGV[a + 2])
       else
         redis.call('DEL', KEYS[k])
       end
