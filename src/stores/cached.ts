@@ -46,6 +46,9 @@ const MAX_PENDING = 10_000;
  * a fill that lands on someone else's lease does not match it and reads as a miss. A writer whose
  * lease was superseded before its fill removes the entry (the newer lease may be an earlier
  * write's), and a destroy removes it after it lands, which kills every lease taken before it.
+ * With `postgresStore` behind a `redisStore`, `update` and `touch` take no lease: PostgreSQL
+ * versions each row, and the record goes into the cache only over an older version of it (a
+ * reader's lease is removed, a missing entry stays missing; docs/stores/cached.md).
  *
  * A cache outage degrades to the primary (one log line per outage) and the cache is used again once
  * it answers, after the removals it missed have been replayed. A primary outage is
