@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { versionOf } from '../src/lib/record-version.ts';
+import { useVersions, versionOf } from '../src/lib/record-version.ts';
 import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionRecord, SessionStore } from '../src/store.ts';
 import { cachedStore } from '../src/stores/cached.ts';
@@ -53,6 +53,13 @@ const key = () => randomBytes(32).toString('base64url');
 const quiet = { log: () => {} };
 const primary = (table = 'tessera_sessions') =>
   postgresStore({ pool, schema, table, sweepInterval: 0 });
+/** A record created in `store` and read back. */
+async function createAndGet(store: SessionStore): Promise<SessionRecord> {
+  const k = key();
+  const now = Date.now();
+  await store.create(k, record(now));
+  return (await store.get(k, now))!;
+}
 /** The raw cache entry of `k`. */
 const entry = (k: string) => redis.get(`${prefix}c:{${k}}`);
 
@@ -86,6 +93,8 @@ function slowAdvance(hold: Promise<void>): SessionStore {
 describe.skipIf(unavailable !== null)('postgresStore versions', () => {
   it('every change raises the row version by one under its lock; records carry it', async () => {
     const store = primary();
+    expect(versionOf(await createAndGet(store))).toBeUndefined(); // off until a cache asks
+    expect(useVersions(store)).toBe(true);
     const k = key();
     const now = Date.now();
     const created = record(now, { c: 0 });
@@ -128,6 +137,7 @@ describe.skipIf(unavailable !== null)('postgresStore versions', () => {
     await pool.query(`ALTER TABLE "${schema}"."${table}" DROP COLUMN version`);
     await pool.query(`UPDATE "${schema}".tessera_schema SET version = 2 WHERE name = $1`, [table]);
     const later = primary(table);
+    useVersions(later);
     const got = await later.get(k, now);
     expect(got?.data).toEqual({ old: true });
     expect(versionOf(got!)).toBe(0);

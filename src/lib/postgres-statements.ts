@@ -110,11 +110,11 @@ export function postgresStatements(schema: string, table: string, synchronousCom
     // to the new key (a primary-key update) are one atomic step.
     regenerate: {
       name: name('regenerate'),
-      text: `UPDATE ${t} SET key = $8,
+      text: `UPDATE ${t} SET key = $9,
                data = "${schema}".tessera_apply_ops((data - $2::text[]) || $3::jsonb, $4::jsonb),
                expires_at = COALESCE($5, expires_at), last_seen_at = COALESCE($6, last_seen_at),
-               user_id = $9, version = version + 1
-             WHERE key = $1 AND expires_at > $7 AND $10::float8 > (extract(epoch from clock_timestamp()) * 1000)
+               user_id = $10, version = version + 1
+             WHERE key = $1 AND expires_at > $7 AND $8::float8 > (extract(epoch from clock_timestamp()) * 1000)
              RETURNING ${returned}`,
     },
     touch: {

@@ -8,7 +8,8 @@
 import type { SessionRecord, SessionStore } from '../store.ts';
 
 const versions = new WeakMap<SessionRecord, number>();
-const stores = new WeakSet<SessionStore>();
+/** Stores that can version their records, each with what turns it on. */
+const offers = new WeakMap<SessionStore, () => void>();
 
 /** `record`, remembered as at `version`. */
 export function versioned<R extends SessionRecord>(record: R, version: number): R {
@@ -21,13 +22,18 @@ export function versionOf(record: SessionRecord): number | undefined {
   return versions.get(record);
 }
 
-/** Mark `store` as one whose records carry versions (every record it resolves has one). */
-export function keepsVersions<S extends SessionStore>(store: S): S {
-  stores.add(store);
+/**
+ * Mark `store` as able to version its records; `start` has it attach a version to every record
+ * it resolves from then on. Off until asked: a store no cache reads pays nothing per record.
+ */
+export function offersVersions<S extends SessionStore>(store: S, start: () => void): S {
+  offers.set(store, start);
   return store;
 }
 
-/** Whether `store`'s records carry versions. */
-export function hasVersions(store: SessionStore): boolean {
-  return stores.has(store);
+/** Have `store` version its records from now on; whether it can. */
+export function useVersions(store: SessionStore): boolean {
+  const start = offers.get(store);
+  start?.();
+  return start !== undefined;
 }

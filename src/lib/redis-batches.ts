@@ -13,6 +13,7 @@
  * @internal
  */
 import type { SessionDelta, SessionRecord } from '../store.ts';
+import { readRecord, writeArgs } from './redis-records.ts';
 import { type BatchJob, settleBatch, turnBatch } from './turn-batch.ts';
 
 /** Most gets or writes in one script call. */
@@ -58,26 +59,12 @@ export function redisBatches(options: {
   readonly writeEntries: (keys: string[], args: (string | number)[]) => Promise<number[]>;
   /** A session's Redis key. */
   readonly sessionKey: (key: string) => string;
-  /** READ's text as a record: `null` when missing or expired at `now`. */
-  readonly decode: (text: string, now: number) => SessionRecord | null;
   /** A get and a write on their own. */
   readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
   readonly applyOne: (key: string, args: (string | number)[]) => Promise<boolean>;
-  /** The write's arguments for APPLY_ONLY: its header, then the delta. */
-  readonly writeArgs: (delta: SessionDelta, now: number) => (string | number)[];
 }) {
-  const {
-    call,
-    readMany,
-    applyMany,
-    getEntries,
-    writeEntries,
-    sessionKey,
-    decode,
-    getOne,
-    applyOne,
-    writeArgs,
-  } = options;
+  const { call, readMany, applyMany, getEntries, writeEntries, sessionKey, getOne, applyOne } =
+    options;
 
   const settle = <J extends BatchJob<never>>(
     jobs: J[],
@@ -91,7 +78,8 @@ export function redisBatches(options: {
         jobs,
         async () => {
           const texts = await call('get', () => readMany(jobs.map((j) => sessionKey(j.key))));
-          for (let n = 0; n < jobs.length; n++) jobs[n]!.resolve(decode(texts[n]!, jobs[n]!.now));
+          for (let n = 0; n < jobs.length; n++)
+            jobs[n]!.resolve(readRecord(texts[n]!, jobs[n]!.now));
         },
         (j) => getOne(j.key, j.now).then(j.resolve, j.reject),
       ),

@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../errors.ts';
 import { type Found, newLeaseId, sides } from '../lib/cache-sides.ts';
-import { hasVersions, versionOf } from '../lib/record-version.ts';
+import { useVersions, versionOf } from '../lib/record-version.ts';
 import type { SessionRecord, SessionStore } from '../store.ts';
 
 /**
@@ -187,7 +187,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   // --- leases and fills -------------------------------------------------------------------------
   const side = sides(cache, ttl, leaseTtl);
   /** Writes ordered by the primary's versions (src/lib/record-version.ts) instead of by leases. */
-  const ordered = hasVersions(primary) && side.advance !== undefined;
+  const ordered = side.advance !== undefined && useVersions(primary);
 
   /** Claim the right to fill `key`; `null` when the cache cannot be used. */
   async function lease(key: string, now: number): Promise<string | null> {

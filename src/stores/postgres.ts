@@ -3,7 +3,7 @@ import { SessionConfigError, SessionError, SessionStoreError } from '../errors.t
 import { type BatchedCreate, type BatchedWrite, postgresBatches } from '../lib/postgres-batches.ts';
 import { POSTGRES_SCHEMA_VERSION, postgresSchema } from '../lib/postgres-schema.ts';
 import { postgresStatements } from '../lib/postgres-statements.ts';
-import { keepsVersions, versioned } from '../lib/record-version.ts';
+import { offersVersions, versioned } from '../lib/record-version.ts';
 import { rowValues } from '../lib/row.ts';
 import { scheduleSweep } from '../lib/sweep.ts';
 import type {
@@ -93,18 +93,15 @@ function toRecord(row: Row): SessionRecord {
   const data: Record<string, JsonValue> = {};
   for (const key of Object.keys(row.data)) data[key] = JSON.parse(row.data[key]!);
   // bigint arrives as a string (pg does not guess at precision); epoch ms fit a double exactly.
-  return versioned(
-    {
-      data,
-      userId: row.user_id,
-      createdAt: Number(row.created_at),
-      lastSeenAt: Number(row.last_seen_at),
-      expiresAt: Number(row.expires_at),
-      absoluteExpiresAt: Number(row.absolute_expires_at),
-      meta: row.meta,
-    },
-    Number(row.version),
-  );
+  return {
+    data,
+    userId: row.user_id,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    meta: row.meta,
+  };
 }
 
 /**
@@ -182,17 +179,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     }));
 
   const q = postgresStatements(schema, table, synchronousCommit);
-  /** $1–$7 of every statement that applies a delta (update, apply, regenerate). */
-  const deltaValues = (key: string, delta: SessionDelta, now: number) => [
-    key,
-    delta.unset ?? [],
-    encodeData(delta.set ?? {}),
-    encodeOps(delta.ops),
-    delta.expiresAt ?? null,
-    delta.lastSeenAt ?? null,
-    now,
-  ];
-  /** A write (`update`, `apply`) as its batch takes it: the delta encoded, its deadline set. */
+  /** A delta's write (`update`, `apply`, `regenerate`): the delta encoded, its deadline set. */
   const batched = (key: string, delta: SessionDelta, now: number): BatchedWrite => ({
     key,
     unset: delta.unset ?? [],
@@ -203,7 +190,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     now,
     deadline: Date.now() + commandTimeout,
   });
-  /** The values of `update` and `apply` on their own (one statement text; apply has no RETURNING). */
+  /** $1–$8 of every statement that applies a delta on its own (update, apply, regenerate). */
   const writeValues = (w: BatchedWrite) => [
     w.key,
     w.unset,
@@ -288,16 +275,21 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     }
   }
 
+  /** Whether records carry their row's version: from when a cachedStore in front asks for it. */
+  let versions = false;
+  const recordOf = (row: Row) =>
+    versions ? versioned(toRecord(row), Number(row.version)) : toRecord(row);
+
   async function getOne(key: string, now: number): Promise<SessionRecord | null> {
     const { rows } = await query<Row>('get', { ...q.get, values: [key, now] });
-    return rows[0] ? toRecord(rows[0]) : null;
+    return rows[0] ? recordOf(rows[0]) : null;
   }
 
   /** The request path's gets and writes, a turn's worth per statement. */
   const batches = postgresBatches<Row>({
     query,
     statements: q,
-    toRecord,
+    toRecord: recordOf,
     getOne,
     async applyOne(w: BatchedWrite) {
       const { rowCount } = await query('update', { ...q.apply, values: writeValues(w) });
@@ -312,7 +304,7 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     },
     async updateOne(w: BatchedWrite) {
       const { rows } = await query<Row>('update', { ...q.update, values: writeValues(w) });
-      return rows[0] ? toRecord(rows[0]) : null;
+      return rows[0] ? recordOf(rows[0]) : null;
     },
   });
 
@@ -320,22 +312,22 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     (await query('purgeExpired', { ...q.purge, values: [now] })).rowCount;
   const sweep = scheduleSweep(sweepInterval, purge);
 
-  // Every record it resolves carries its row's version (cachedStore orders its cache by it).
-  return keepsVersions({
+  // Its records carry their row's version once a cachedStore asks (it orders its cache by them).
+  const store: ReturnType<typeof postgresStore> = {
     get(key, now) {
       return batches.get(key, now);
     },
     async create(key, r) {
       // The row's version goes with the record given (cachedStore fills its cache with both).
       const version = await batches.create(rowValues(key, r, encodeData));
-      if (version !== undefined) versioned(r, version);
+      if (versions && version !== undefined) versioned(r, version);
     },
     async insert(key, r, now) {
       const { rows } = await query<{ version: string }>('insert', {
         ...q.insert,
         values: [...rowValues(key, r, encodeData), now],
       });
-      if (rows[0]) versioned(r, Number(rows[0].version));
+      if (versions && rows[0]) versioned(r, Number(rows[0].version));
       return rows.length === 1;
     },
     update(key, delta, now) {
@@ -348,23 +340,23 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
     async regenerate(oldKey, newKey, { delta, userId }, now) {
       const { rows } = await query<Row>('regenerate', {
         ...q.regenerate,
-        values: [...deltaValues(oldKey, delta, now), newKey, userId, Date.now() + commandTimeout],
+        values: [...writeValues(batched(oldKey, delta, now)), newKey, userId],
       });
-      return rows[0] ? toRecord(rows[0]) : null;
+      return rows[0] ? recordOf(rows[0]) : null;
     },
     async touch(key, expiresAt, lastSeenAt, now) {
       const { rows } = await query<Row>('touch', {
         ...q.touch,
         values: [key, expiresAt, lastSeenAt, now, Date.now() + commandTimeout],
       });
-      return rows[0] ? toRecord(rows[0]) : null;
+      return rows[0] ? recordOf(rows[0]) : null;
     },
     async destroy(key) {
       return (await query('destroy', { ...q.destroy, values: [key] })).rowCount > 0;
     },
     async listByUser(userId, now) {
       const { rows } = await query<Row>('listByUser', { ...q.byUser, values: [userId, now] });
-      return rows.map((row): StoredSession => ({ key: row.key, record: toRecord(row) }));
+      return rows.map((row): StoredSession => ({ key: row.key, record: recordOf(row) }));
     },
     async destroyByUser(userId, { except, keys } = {}) {
       const { rows } = await query<{ key: string }>('destroyByUser', {
@@ -389,5 +381,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       await batches.settled();
       if (!given && poolPromise) await (await poolPromise).end();
     },
+  };
+  return offersVersions(store, () => {
+    versions = true;
   });
 }

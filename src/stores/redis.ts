@@ -242,10 +242,8 @@ export function redisStore(
         getEntries: (keys) => client.mget(...keys),
         writeEntries: (keys, args) => run(scripts.entriesWrite, keys, args) as Promise<number[]>,
         sessionKey,
-        decode: readRecord,
         getOne,
         applyOne,
-        writeArgs,
       });
 
   return {
