@@ -250,6 +250,19 @@ export interface CacheEntries {
    * missing. Optional: without it, cachedStore's writes take a lease first.
    */
   advance?(key: string, version: number, value: string, ttl: number): Promise<void>;
+  /**
+   * `advance` with a change instead of the whole record, for a value in cachedStore's layout of a
+   * versioned record (`V<version>:<expiresAt>:<lastSeenAt>:<other fields' JSON>`, then a newline
+   * and `<key>:<value>` per data key, as JSON): only over exactly `version - 1`, apply `change` to
+   * it and raise it to `version`,
+   * atomically, for `ttl` ms (`0`: its lifetime unchanged). `change` is lines, each ending in a
+   * newline: the new `expiresAt` or nothing, the new `lastSeenAt` or nothing, then `-<key>` per data
+   * key removed and `+<key>` followed by the value per key set (keys and values as JSON), applied in
+   * that order. A value of a lower version or not versioned is removed, one of `version` or higher
+   * is left as it is, and a missing one stays missing. Optional: without it, cachedStore sends the
+   * whole record (`advance`).
+   */
+  patch?(key: string, version: number, change: string, ttl: number): Promise<void>;
   /** Remove the value (nothing when there is none). */
   delete(key: string): Promise<void>;
 }

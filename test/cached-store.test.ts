@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { entryRecord } from '../src/lib/cache-sides.ts';
 import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionRecord, SessionStore } from '../src/store.ts';
 import { cachedStore } from '../src/stores/cached.ts';
@@ -76,11 +77,9 @@ const layouts = {
     async inspect(k: string): Promise<{ hit: boolean; record?: SessionRecord } | null> {
       const value = await redis.get(`${prefix}c:{${k}}`);
       if (value === null) return null;
-      // `R<JSON>`, or `V<version>:<JSON>` from a primary that versions its records; else a lease.
-      if (value.startsWith('R')) return { hit: true, record: JSON.parse(value.slice(1)) };
-      return value.startsWith('V')
-        ? { hit: true, record: JSON.parse(value.slice(value.indexOf(':') + 1)) as SessionRecord }
-        : { hit: false };
+      // A record (`R…`, or `V…` from a primary that versions its records), else a lease.
+      const record = entryRecord(value);
+      return record ? { hit: true, record } : { hit: false };
     },
     evict: async (k: string) => void (await redis.del(`${prefix}c:{${k}}`)),
   },

@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { entryRecord } from '../src/lib/cache-sides.ts';
 import { useVersions, versionOf } from '../src/lib/record-version.ts';
 import { createSessions } from '../src/lifecycle/sessions.ts';
-import type { SessionRecord, SessionStore } from '../src/store.ts';
+import type { CacheEntries, SessionRecord, SessionStore } from '../src/store.ts';
 import { cachedStore } from '../src/stores/cached.ts';
 import { postgresStore } from '../src/stores/postgres.ts';
 import { redisStore } from '../src/stores/redis.ts';
@@ -90,11 +91,35 @@ function slowAdvance(hold: Promise<void>): SessionStore {
   };
 }
 
+/** A Redis cache that counts its advances and patches; its first patch waits for `hold`. */
+function watched(hold?: Promise<void>) {
+  const store = redisStore({ client: redis, prefix });
+  const entries = store.cacheEntries!;
+  const calls = { advance: 0, patch: 0 };
+  let first = true;
+  const cacheEntries: CacheEntries = {
+    ...entries,
+    advance(k, version, value, ttl) {
+      calls.advance++;
+      return entries.advance!(k, version, value, ttl);
+    },
+    async patch(k, version, change, ttl) {
+      calls.patch++;
+      if (hold && first) {
+        first = false;
+        await hold;
+      }
+      return entries.patch!(k, version, change, ttl);
+    },
+  };
+  return { calls, store: { ...store, cacheEntries } as SessionStore };
+}
+
 describe.skipIf(unavailable !== null)('postgresStore versions', () => {
   it('every change raises the row version by one under its lock; records carry it', async () => {
     const store = primary();
     expect(versionOf(await createAndGet(store))).toBeUndefined(); // off until a cache asks
-    expect(useVersions(store)).toBe(true);
+    expect(useVersions(store)).toBeDefined();
     const k = key();
     const now = Date.now();
     const created = record(now, { c: 0 });
@@ -181,7 +206,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     await store.create(k, record(now, { v: 1 }));
     expect(await entry(k)).toMatch(/^V0:/);
     await store.update(k, { set: { v: 2 } }, now);
-    expect(await entry(k)).toMatch(/^V1:.*"v":2/);
+    expect(await entry(k)).toMatch(/^V1:.*"v":2/s);
     await store.touch(k, now + 90_000, now + 1, now);
     expect(await entry(k)).toMatch(/^V2:/);
     // A hit: the record with both writes, straight from the cache (the primary is not asked).
@@ -220,7 +245,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     expect((await fast.update(k, { set: { n: 2 } }, now))?.data).toEqual({ n: 2 });
     held.open();
     expect((await first)?.data).toEqual({ n: 1 });
-    expect(await entry(k)).toMatch(/^V2:.*"n":2/);
+    expect(await entry(k)).toMatch(/^V2:.*"n":2/s);
     for (const s of [slow, fast]) expect((await s.get(k, now))?.data).toEqual({ n: 2 });
   });
 
@@ -236,6 +261,97 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     expect(await other.destroy(k)).toBe(true);
     held.open();
     expect((await writing)?.data).toEqual({ user: 'ada', seen: true }); // it did land, before the logout
+    expect(await entry(k)).toBeNull();
+    for (const s of [slow, other]) expect(await s.get(k, now)).toBeNull();
+  });
+
+  it('apply sends the cache the delta, not the record: after each of 150 random writes the entry is PostgreSQL’s row, at its version', async () => {
+    const { calls, store: watchedCache } = watched();
+    const store = cachedStore({ primary: primary(), cache: watchedCache, ...quiet });
+    const plain = primary();
+    const k = key();
+    const start = Date.now();
+    await store.create(k, { ...record(start, { seed: 'x' }), userId: 'u:1', meta: { ip: '::1' } });
+    // Keys and values that look like the entry's own punctuation.
+    const keys = ['n', 'a"b', 'ü😀', '', 'x,y', '{', '\\', 'list', 'k:v'];
+    const values = [
+      1,
+      -2.5,
+      'str,with:"quotes"\nand a line',
+      [1, [2, {}]],
+      { a: { b: '}' } },
+      null,
+      true,
+      '',
+      1e21,
+      'ü😀',
+    ];
+    let seed = 7;
+    const pick = <T>(from: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return from[seed % from.length]!;
+    };
+    for (let i = 0; i < 150; i++) {
+      const now = start + i;
+      const set: Record<string, SessionRecord['data'][string]> = {};
+      for (let j = pick([0, 1, 2, 3]); j > 0; j--) set[pick(keys)] = pick(values);
+      const unset = Array.from({ length: pick([0, 0, 1, 2]) }, () => pick(keys)).filter(
+        (u) => !(u in set),
+      );
+      const times = pick([true, false]) ? { expiresAt: now + 60_000, lastSeenAt: now } : {};
+      expect(await store.apply!(k, { set, unset, ...times }, now)).toBe(true);
+      const [{ version }] = (
+        await pool.query(`SELECT version FROM "${schema}".tessera_sessions WHERE key = $1`, [k])
+      ).rows;
+      const value = (await entry(k))!;
+      expect(value.startsWith(`V${version}:`), `write ${i}: ${value}`).toBe(true);
+      expect(entryRecord(value), `write ${i}`).toEqual(await plain.get(k, now));
+    }
+    expect(calls).toEqual({ advance: 0, patch: 150 });
+    expect((await store.get(k, start))?.userId).toBe('u:1'); // a hit, from the patched entry
+  });
+
+  it('a delta with atomic operations sends the record instead: the cache never does the arithmetic', async () => {
+    const { calls, store: watchedCache } = watched();
+    const store = cachedStore({ primary: primary(), cache: watchedCache, ...quiet });
+    const k = key();
+    const now = Date.now();
+    await store.create(k, record(now, { likes: 0.1 }));
+    const op = { op: 'increment', key: 'likes', by: 0.2 } as const;
+    expect(await store.apply!(k, { ops: [op], set: { at: 1 } }, now)).toBe(true);
+    expect(calls).toEqual({ advance: 1, patch: 0 });
+    expect(entryRecord((await entry(k))!)?.data).toEqual((await primary().get(k, now))?.data);
+  });
+
+  it('a patch that arrives after a newer write lands nothing older: the entry is the newer record or gone', async () => {
+    const k = key();
+    const now = Date.now();
+    const held = gate();
+    const slow = cachedStore({ primary: primary(), cache: watched(held.wait).store, ...quiet });
+    const fast = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    await fast.create(k, record(now, { n: 0 }));
+    const first = slow.apply!(k, { set: { n: 1 } }, now); // lands on PostgreSQL, its patch held
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await fast.apply!(k, { set: { n: 2 } }, now)).toBe(true);
+    held.open();
+    expect(await first).toBe(true);
+    const value = await entry(k);
+    if (value !== null) expect(entryRecord(value)?.data).toEqual({ n: 2 });
+    for (const s of [slow, fast]) expect((await s.get(k, now))?.data).toEqual({ n: 2 });
+  });
+
+  it('a patch that arrives after a logout brings nothing back', async () => {
+    const k = key();
+    const now = Date.now();
+    const held = gate();
+    const slow = cachedStore({ primary: primary(), cache: watched(held.wait).store, ...quiet });
+    const other = cachedStore({ primary: primary(), cache: cache(), ...quiet });
+    await other.create(k, record(now, { user: 'ada' }));
+    const writing = slow.apply!(k, { set: { seen: true } }, now);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await other.destroy(k)).toBe(true);
+    held.open();
+    expect(await writing).toBe(true); // it did land, before the logout
     expect(await entry(k)).toBeNull();
     for (const s of [slow, other]) expect(await s.get(k, now)).toBeNull();
   });
@@ -303,7 +419,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
       // …and is removed before the cache is read again: never v=1.
       expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 4 });
       expect(store.cacheHealthy).toBe(true);
-      expect(await client.get(name!)).toMatch(/^V\d+:.*"v":4/); // refilled
+      expect(await client.get(name!)).toMatch(/^V\d+:.*"v":4/s); // refilled
       // Served from the cache now: a change made behind its back is not seen until a write.
       const hashed = name!.slice(name!.indexOf('{') + 1, -1);
       await pool.query(`UPDATE "${schema}".tessera_sessions SET data = '{}' WHERE key = $1`, [

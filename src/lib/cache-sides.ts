@@ -4,7 +4,13 @@
  * steps: find, lease, fill under a lease, remove.
  * @internal
  */
-import type { CacheEntries, JsonValue, SessionRecord, SessionStore } from '../store.ts';
+import type {
+  CacheEntries,
+  JsonValue,
+  SessionDelta,
+  SessionRecord,
+  SessionStore,
+} from '../store.ts';
 import { fillRandom } from './random-pool.ts';
 import { versionOf } from './record-version.ts';
 
@@ -46,6 +52,13 @@ export interface CacheSide {
    * leave a missing entry missing. Only on a cache whose entries can compare versions.
    */
   advance?(key: string, record: SessionRecord, now: number): Promise<void>;
+  /**
+   * `advance` with the write's delta instead of its record: the entry at the version just below
+   * `version` takes the delta (data keys set and removed, the expiry and last use) and becomes
+   * `version`; anything older or unversioned is removed. Not for a delta with atomic operations
+   * (their arithmetic and equality are the primary's): those send the record.
+   */
+  patch?(key: string, version: number, delta: SessionDelta, now: number): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -53,10 +66,64 @@ export interface CacheSide {
 const lifetime = (ttl: number, record: SessionRecord, now: number) =>
   Math.min(ttl, record.expiresAt - now);
 
-/** A record as an entry: `V<version>:<JSON>` when its primary versions it, else `R<JSON>`. */
+/** Epoch ms as the Lua of a patch reads them (digits only). */
+const whole = (ms: number) => Number.isSafeInteger(ms) && ms >= 0;
+
+/**
+ * A record as an entry: `R<JSON>`, or when its primary versions it
+ * `V<version>:<expiresAt>:<lastSeenAt>:<the other fields' JSON>` and then a line
+ * `<key JSON>:<value JSON>` per data key (each after a newline): the parts a write changes, where
+ * the cache can change them with plain text finds (`CacheEntries.patch`, which Redis runs as Lua).
+ * Compact JSON has no raw newline, so a newline always starts a data key's line.
+ */
 function entryText(record: SessionRecord): string {
   const version = versionOf(record);
-  return `${version === undefined ? 'R' : `V${version}:`}${JSON.stringify(record)}`;
+  if (version === undefined || !whole(record.expiresAt) || !whole(record.lastSeenAt)) {
+    return `R${JSON.stringify(record)}`;
+  }
+  const { data, expiresAt, lastSeenAt, ...rest } = record;
+  return `V${version}:${expiresAt}:${lastSeenAt}:${JSON.stringify(rest)}${dataLines(data)}`;
+}
+
+/** `\n<key>:<value>` per data key, as JSON (a value JSON cannot hold is left out, as JSON.stringify does). */
+function dataLines(data: Readonly<Record<string, JsonValue>>): string {
+  let lines = '';
+  for (const key of Object.keys(data)) {
+    const value = JSON.stringify(data[key]);
+    if (value !== undefined) lines += `\n${JSON.stringify(key)}:${value}`;
+  }
+  return lines;
+}
+
+/** The record an entry holds (see entryText); `null` for a lease or anything else. */
+export function entryRecord(value: string): SessionRecord | null {
+  const first = value.charCodeAt(0);
+  if (first === 86 /* V */) return versionedRecord(value);
+  return first === 82 /* R */ ? (JSON.parse(value.slice(1)) as SessionRecord) : null;
+}
+
+/** The record of a `V…` entry: one parse, of the fields' JSON opened up to take the data and the times. */
+function versionedRecord(value: string): SessionRecord {
+  const e = value.indexOf(':') + 1;
+  const l = value.indexOf(':', e) + 1;
+  const rest = value.indexOf(':', l) + 1;
+  let nl = value.indexOf('\n', rest);
+  if (nl < 0) nl = value.length;
+  return JSON.parse(
+    `{"data":{${value.slice(nl + 1).replaceAll('\n', ',')}},"expiresAt":${value.slice(e, l - 1)},"lastSeenAt":${value.slice(l, rest - 1)},${value.slice(rest + 1, nl)}`,
+  ) as SessionRecord;
+}
+
+/** A delta as `CacheEntries.patch`'s change: lines of the times, then removals, then sets. */
+function changeText(delta: SessionDelta): string {
+  let text = `${delta.expiresAt ?? ''}\n${delta.lastSeenAt ?? ''}\n`;
+  for (const key of delta.unset ?? []) text += `-${JSON.stringify(key)}\n`;
+  const set = delta.set ?? {};
+  for (const key of Object.keys(set)) {
+    const value = JSON.stringify(set[key]);
+    if (value !== undefined) text += `+${JSON.stringify(key)}\n${value}\n`;
+  }
+  return text;
 }
 
 /**
@@ -66,16 +133,14 @@ function entryText(record: SessionRecord): string {
  */
 function entriesSide(entries: CacheEntries, ttl: number, leaseTtl: number): CacheSide {
   const advance = entries.advance?.bind(entries);
+  const patch = entries.patch?.bind(entries);
   return {
     async find(key) {
       const value = await entries.get(key);
       if (value === null) return 'empty';
-      const first = value.charCodeAt(0);
-      if (first === 86 /* V */) {
-        return { hit: JSON.parse(value.slice(value.indexOf(':') + 1)) as SessionRecord };
-      }
-      if (first === 82 /* R */) return { hit: JSON.parse(value.slice(1)) as SessionRecord };
-      return first === 76 /* L */ ? 'leased' : 'empty';
+      if (value.charCodeAt(0) === 76 /* L */) return 'leased';
+      const record = entryRecord(value);
+      return record ? { hit: record } : 'empty';
     },
     lease: (key, id) => entries.set(key, `L${id}`, leaseTtl),
     fill: (key, id, record, now) =>
@@ -83,6 +148,16 @@ function entriesSide(entries: CacheEntries, ttl: number, leaseTtl: number): Cach
     ...(advance && {
       advance: (key: string, record: SessionRecord, now: number) =>
         advance(key, versionOf(record)!, entryText(record), lifetime(ttl, record, now)),
+    }),
+    ...(patch && {
+      // No new expiry: the entry keeps its lifetime (0).
+      patch: (key: string, version: number, delta: SessionDelta, now: number) =>
+        patch(
+          key,
+          version,
+          changeText(delta),
+          delta.expiresAt === undefined ? 0 : Math.max(1, Math.min(ttl, delta.expiresAt - now)),
+        ),
     }),
     remove: (key) => entries.delete(key),
   };

@@ -101,6 +101,7 @@ export function postgresBatches<Row>(options: {
   readonly statements: {
     readonly getMany: QueryConfig;
     readonly applyMany: QueryConfig;
+    readonly applyVersionMany: QueryConfig;
     readonly updateMany: QueryConfig;
     readonly createMany: QueryConfig;
   };
@@ -108,11 +109,14 @@ export function postgresBatches<Row>(options: {
   /** A get and a write on their own (the statements a batch of one sends). */
   readonly getOne: (key: string, now: number) => Promise<SessionRecord | null>;
   readonly applyOne: (write: BatchedWrite) => Promise<boolean>;
+  /** `applyOne` resolving the row's version after the write, `null` when gone. */
+  readonly applyVersionOne: (write: BatchedWrite) => Promise<number | null>;
   readonly updateOne: (write: BatchedWrite) => Promise<SessionRecord | null>;
   /** Resolves the row's version (src/lib/record-version.ts). */
   readonly createOne: (row: BatchedCreate) => Promise<number | undefined>;
 }) {
-  const { query, statements, toRecord, getOne, applyOne, updateOne, createOne } = options;
+  const { query, statements, toRecord, getOne, applyOne, applyVersionOne, updateOne, createOne } =
+    options;
 
   const settle = <J extends BatchJob<never>>(
     jobs: J[],
@@ -194,6 +198,21 @@ export function postgresBatches<Row>(options: {
     (rows) => new Map(rows.map((row) => [Number(row.i), true])),
     false,
   );
+  const versionedApplies = changeBatch<BatchedWrite, number | null>(
+    'update',
+    statements.applyVersionMany,
+    writeKey,
+    writeJson,
+    applyVersionOne,
+    (rows) =>
+      new Map(
+        (rows as unknown as { i: string; version: string }[]).map((row) => [
+          Number(row.i),
+          Number(row.version),
+        ]),
+      ),
+    null,
+  );
   const updates = changeBatch<BatchedWrite, SessionRecord | null>(
     'update',
     statements.updateMany,
@@ -233,10 +252,18 @@ export function postgresBatches<Row>(options: {
       ),
     /** `apply`: whether the record was alive. */
     apply: applies.add,
+    /** `apply` for a cache in front: the row's version after the write, or `null`. */
+    applyVersion: versionedApplies.add,
     /** `update`: the record after the write, or `null`. */
     update: updates.add,
     async settled() {
-      await Promise.all([gets.settled(), applies.settled(), updates.settled(), creates.settled()]);
+      await Promise.all([
+        gets.settled(),
+        applies.settled(),
+        versionedApplies.settled(),
+        updates.settled(),
+        creates.settled(),
+      ]);
     },
   };
 }

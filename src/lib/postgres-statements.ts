@@ -97,6 +97,11 @@ export function postgresStatements(schema: string, table: string, synchronousCom
     },
     // The batches of writeMany above: which writes found their row alive, or the rows written.
     applyMany: { name: lazyName('apply_many'), text: `${writeMany} RETURNING q.i` },
+    // ... and, for a cache in front (src/lib/record-version.ts), each row's version after it.
+    applyVersionMany: {
+      name: lazyName('apply_version_many'),
+      text: `${writeMany} RETURNING q.i, t.version`,
+    },
     updateMany: {
       name: lazyName('update_many'),
       text: `${writeMany} RETURNING q.i, ${returned.replace(/(\w+)/g, 't.$1')}`,
@@ -106,6 +111,7 @@ export function postgresStatements(schema: string, table: string, synchronousCom
       name: lazyName('apply'),
       text: write,
     },
+    applyVersion: { name: lazyName('apply_version'), text: `${write} RETURNING version` },
     // One statement: the row lock, the alive check, the delta on the current value and the move
     // to the new key (a primary-key update) are one atomic step.
     regenerate: {

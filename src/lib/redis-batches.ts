@@ -25,8 +25,11 @@ interface Get extends BatchJob<SessionRecord | null> {
 }
 /** One of cachedStore's entry writes, as ENTRIES_WRITE takes it (its `mode, expected, value, ttl`). */
 export interface EntryWriteArgs {
-  /** `s` write; `r` only while the entry is exactly `expected`; `a` only over a lower version than `expected`. */
-  readonly mode: 's' | 'r' | 'a';
+  /**
+   * `s` write; `r` only while the entry is exactly `expected`; `a` only over a lower version than
+   * `expected`; `p` the change `value` onto the version just below `expected`.
+   */
+  readonly mode: 's' | 'r' | 'a' | 'p';
   readonly expected: string;
   readonly value: string;
   /** ms */

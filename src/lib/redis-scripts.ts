@@ -295,33 +295,79 @@ return out`;
  * batch in src/lib/redis-batches.ts; one on a Cluster); ARGV per entry, in turn, `mode, expected,
  * value, ttl`. Mode `s` writes `value` for `ttl` ms (SET … PX); `r` only while the entry is exactly
  * `expected` (a fill under its lease); `a` (advance, after a write to a primary that versions its
- * records) only over a record of a lower version than `expected`, an entry `V<version>:<record>`:
- * a lease (`L…`) or a record of no known version (`R…`) is removed instead, since it may hold
- * something older than the write, and a missing entry stays missing (a destroy removed it: a late
- * write must not bring it back). Returns 1 or 0 per entry: whether `value` was written.
+ * records) only over a record of a lower version than `expected`, an entry `V<version>:…`: a lease
+ * (`L…`) or a record of no known version (`R…`) is removed instead, since it may hold something
+ * older than the write, and a missing entry stays missing (a destroy removed it: a late write must
+ * not bring it back). Mode `p` (patch) applies the change `value` to a versioned record exactly
+ * one version below `expected` (src/lib/cache-sides.ts has the layout of both) and raises it to
+ * `expected`, keeping its lifetime when `ttl` is 0; an entry of a lower version, or not versioned,
+ * is removed, and one of `expected` or higher is left as it is. Returns 1 or 0 per entry: whether
+ * it was written.
  */
 export const ENTRIES_WRITE = `
+-- A versioned record 'V<version>:<expiresAt>:<lastSeenAt>:<fields>' then '\\n<key>:<value>' per
+-- data key, with the change '<expiresAt>\\n<lastSeenAt>\\n' then '-<key>\\n' per removed data key
+-- and '+<key>\\n<value>\\n' per set one (keys and values as JSON text). Compact JSON has no raw
+-- newline, so '\\n<key>:' can only be the start of that key's line: plain finds, no parsing.
+-- Removals first, as the primary applies them. Nil when 'cur' is not in that layout.
+local function patch(cur, version, change)
+  local e, l, at = string.match(cur, '^V%d+:(%d+):(%d+):()')
+  if not at then return nil end
+  local nl = string.find(cur, '\\n', at, true) or #cur + 1
+  local fields, body = string.sub(cur, at, nl - 1), string.sub(cur, nl)
+  local stop = string.find(change, '\\n', 1, true)
+  if stop > 1 then e = string.sub(change, 1, stop - 1) end
+  local pos = stop + 1
+  stop = string.find(change, '\\n', pos, true)
+  if stop > pos then l = string.sub(change, pos, stop - 1) end
+  pos = stop + 1
+  while pos <= #change do
+    stop = string.find(change, '\\n', pos, true)
+    local sign, key = string.byte(change, pos), string.sub(change, pos + 1, stop - 1)
+    pos = stop + 1
+    local line = '\\n' .. key .. ':'
+    local from = string.find(body, line, 1, true)
+    local to = from and (string.find(body, '\\n', from + 1, true) or #body + 1)
+    if sign == 43 then
+      stop = string.find(change, '\\n', pos, true)
+      line = line .. string.sub(change, pos, stop - 1)
+      pos = stop + 1
+      if from then body = string.sub(body, 1, from - 1) .. line .. string.sub(body, to)
+      else body = body .. line end
+    elseif from then
+      body = string.sub(body, 1, from - 1) .. string.sub(body, to)
+    end
+  end
+  return 'V' .. version .. ':' .. e .. ':' .. l .. ':' .. fields .. body
+end
 local out = {}
 for k = 1, #KEYS do
   local a = (k - 1) * 4
   local mode = ARGV[a + 1]
+  local value = ARGV[a + 3]
   local write = mode == 's'
   if mode == 'r' then
     write = redis.call('GET', KEYS[k]) == ARGV[a + 2]
-  elseif mode == 'a' then
+  elseif mode == 'a' or mode == 'p' then
     local cur = redis.call('GET', KEYS[k])
     if cur then
-      local colon = string.byte(cur, 1) == 86 and string.find(cur, ':', 2, true)
-      local have = colon and tonumber(string.sub(cur, 2, colon - 1))
-      if have then
-        write = have < tonumber(ARGV[a + 2])
-      else
-        redis.call('DEL', KEYS[k])
+      local have = tonumber(string.match(cur, '^V(%d+):'))
+      local want = tonumber(ARGV[a + 2])
+      if mode == 'p' and have == want - 1 then
+        value = patch(cur, want, value)
+        write = value ~= nil
+      elseif have then
+        write = mode == 'a' and have < want
       end
+      if not write and (not have or have < want) then redis.call('DEL', KEYS[k]) end
     end
   end
   if write then
-    redis.call('SET', KEYS[k], ARGV[a + 3], 'PX', ARGV[a + 4])
+    if ARGV[a + 4] == '0' then
+      redis.call('SET', KEYS[k], value, 'KEEPTTL')
+    else
+      redis.call('SET', KEYS[k], value, 'PX', ARGV[a + 4])
+    end
     out[k] = 1
   else
     out[k] = 0

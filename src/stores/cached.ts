@@ -1,7 +1,7 @@
 import { SessionConfigError } from '../errors.ts';
 import { type Found, newLeaseId, sides } from '../lib/cache-sides.ts';
 import { useVersions, versionOf } from '../lib/record-version.ts';
-import type { SessionRecord, SessionStore } from '../store.ts';
+import type { SessionDelta, SessionRecord, SessionStore } from '../store.ts';
 
 /**
  * Options of {@link cachedStore}.
@@ -48,7 +48,9 @@ const MAX_PENDING = 10_000;
  * write's), and a destroy removes it after it lands, which kills every lease taken before it.
  * With `postgresStore` behind a `redisStore`, `update` and `touch` take no lease: PostgreSQL
  * versions each row, and the record goes into the cache only over an older version of it (a
- * reader's lease is removed, a missing entry stays missing; docs/stores/cached.md).
+ * reader's lease is removed, a missing entry stays missing; docs/stores/cached.md), and the
+ * request path's write (`apply`) sends the cache only its delta, applied to the entry of exactly
+ * the version before it.
  *
  * A cache outage degrades to the primary (one log line per outage) and the cache is used again once
  * it answers, after the removals it missed have been replayed. A primary outage is
@@ -187,7 +189,8 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
   // --- leases and fills -------------------------------------------------------------------------
   const side = sides(cache, ttl, leaseTtl);
   /** Writes ordered by the primary's versions (src/lib/record-version.ts) instead of by leases. */
-  const ordered = side.advance !== undefined && useVersions(primary);
+  const versioning = side.advance ? useVersions(primary) : undefined;
+  const ordered = versioning !== undefined;
 
   /** Claim the right to fill `key`; `null` when the cache cannot be used. */
   async function lease(key: string, now: number): Promise<string | null> {
@@ -281,6 +284,36 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     }
   }
 
+  /**
+   * The request path's write (`apply`) when the cache can take a change: the delta goes to the
+   * primary, which resolves only the row's version, and the same delta to the cache entry of the
+   * version before it (`side.patch`), so the record crosses no wire at all. A delta with atomic
+   * operations goes as an `update` instead: the cache takes its record, never its own arithmetic.
+   */
+  async function applyAndPatch(key: string, delta: SessionDelta, now: number): Promise<boolean> {
+    if (delta.ops?.length) {
+      return (await writeAndCache(key, now, () => primary.update(key, delta, now))) !== null;
+    }
+    let version: number | null;
+    try {
+      version = await versioning!.apply(key, delta, now);
+    } catch (err) {
+      await invalidate(key); // it may still have landed
+      throw err;
+    }
+    if (version === null || !(await usable())) {
+      await invalidate(key);
+    } else {
+      try {
+        await side.patch!(key, version, delta, now);
+      } catch (err) {
+        failed(err);
+        remember(key);
+      }
+    }
+    return version !== null;
+  }
+
   /** Read from the primary, filling the cache when we hold a lease. */
   async function readThrough(key: string, now: number, id: string | null) {
     const record = await primary.get(key, now);
@@ -337,6 +370,7 @@ export function cachedStore(options: CachedStoreOptions): SessionStore & {
     update(key, delta, now) {
       return writeAndCache(key, now, () => primary.update(key, delta, now));
     },
+    ...(side.patch && versioning && { apply: applyAndPatch }),
     async regenerate(oldKey, newKey, change, now) {
       const id = await writeLease(newKey, now);
       let moved: SessionRecord | null;

@@ -302,6 +302,13 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       });
       return rows[0] && Number(rows[0].version);
     },
+    async applyVersionOne(w: BatchedWrite) {
+      const { rows } = await query<{ version: string }>('update', {
+        ...q.applyVersion,
+        values: writeValues(w),
+      });
+      return rows[0] ? Number(rows[0].version) : null;
+    },
     async updateOne(w: BatchedWrite) {
       const { rows } = await query<Row>('update', { ...q.update, values: writeValues(w) });
       return rows[0] ? recordOf(rows[0]) : null;
@@ -382,7 +389,10 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore & {
       if (!given && poolPromise) await (await poolPromise).end();
     },
   };
-  return offersVersions(store, () => {
-    versions = true;
+  return offersVersions(store, {
+    start() {
+      versions = true;
+    },
+    apply: (key, delta, now) => batches.applyVersion(batched(key, delta, now)),
   });
 }

@@ -220,6 +220,14 @@ export function redisStore(
         ttl: ms(ttl),
       });
     },
+    patch: async (key, version, change, ttl) => {
+      await writeEntry('cache patch', key, {
+        mode: 'p',
+        expected: String(version),
+        value: change,
+        ttl: ttl === 0 ? 0 : ms(ttl),
+      });
+    },
     delete: (key) =>
       call('cache delete', async () => {
         await client.del(entryKey(key));

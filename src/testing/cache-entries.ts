@@ -83,6 +83,86 @@ export function cacheEntryCases(): StoreCase[] {
       },
     ),
 
+    storeCase(
+      'cacheEntries.patch (when offered) changes only the version just below, removes older or unversioned entries, and never fills a missing one',
+      async (store) => {
+        const patch = store.cacheEntries?.patch;
+        if (!patch) return;
+        const entries = store.cacheEntries!;
+        const key = newKey();
+        // cachedStore's layout of a versioned record, and a change as it sends one.
+        const fields = '{"userId":"u:1","createdAt":1,"absoluteExpiresAt":9000000000000,"meta":{}}';
+        const at = (version: number, data: object, e = 5_000_000_000_000, l = 4_000_000_000_000) =>
+          `V${version}:${e}:${l}:${fields}${Object.entries(data)
+            .map(([k, v]) => `\n${JSON.stringify(k)}:${JSON.stringify(v)}`)
+            .join('')}`;
+        const change = (times: string, unset: string[], set: Record<string, unknown>) =>
+          `${times}\n${unset.map((k) => `-${JSON.stringify(k)}\n`).join('')}${Object.entries(set)
+            .map(([k, v]) => `+${JSON.stringify(k)}\n${JSON.stringify(v)}\n`)
+            .join('')}`;
+        const dataOf = (value: string | null) => {
+          const nl = value!.indexOf('\n');
+          return JSON.parse(`{${nl < 0 ? '' : value!.slice(nl + 1).replaceAll('\n', ',')}}`);
+        };
+
+        await patch(key, 5, change('\n', [], { n: 1 }), MINUTE);
+        assert.equal(await entries.get(key), null, 'a missing entry stays missing');
+
+        // Keys and values that look like the text's own punctuation.
+        const data = {
+          'a"b': 'x,y',
+          nested: { list: [1, { '}': ']' }], s: 'line\nbreak:"q"' },
+          gone: true,
+          'ü😀\\': 1,
+        };
+        await entries.set(key, at(4, data), MINUTE);
+        await patch(
+          key,
+          5,
+          change('6000000000000\n4000000000001', ['gone', 'never there'], {
+            n: 1,
+            'a"b': { c: [] },
+            '': '',
+          }),
+          MINUTE,
+        );
+        const patched = await entries.get(key);
+        assert.ok(
+          patched?.startsWith(`V5:6000000000000:4000000000001:${fields}\n`),
+          `version and times raised, the other fields kept: ${patched}`,
+        );
+        assert.deepEqual(dataOf(patched), {
+          'a"b': { c: [] },
+          nested: data.nested,
+          'ü😀\\': 1,
+          n: 1,
+          '': '',
+        });
+        await patch(key, 5, change('\n', [], { n: 2 }), MINUTE);
+        await patch(key, 4, change('\n', [], { n: 3 }), MINUTE);
+        assert.equal(await entries.get(key), patched, 'an equal or lower version leaves it');
+        await patch(key, 6, change('\n', ['n', 'a"b', 'nested', 'ü😀\\', ''], {}), MINUTE);
+        assert.deepEqual(dataOf(await entries.get(key)), {}, 'every key removed: {}');
+        await patch(key, 7, change('\n', [], { back: [1] }), MINUTE);
+        assert.deepEqual(dataOf(await entries.get(key)), { back: [1] });
+        assert.ok((await entries.get(key))?.startsWith('V7:6000000000000:4000000000001:'));
+
+        await patch(key, 9, change('\n', [], { n: 9 }), MINUTE);
+        assert.equal(await entries.get(key), null, 'a write missed in between: removed');
+        for (const other of ['Llease', 'R{}', 'V4:{"data":{}}']) {
+          await entries.set(key, other, MINUTE);
+          await patch(key, 5, change('\n', [], { n: 5 }), MINUTE);
+          assert.equal(await entries.get(key), null, `${other} is removed, not patched`);
+        }
+
+        await entries.set(key, at(1, {}), 40);
+        await patch(key, 2, change('\n', [], { n: 2 }), 0);
+        assert.deepEqual(dataOf(await entries.get(key)), { n: 2 });
+        await sleep(120);
+        assert.equal(await entries.get(key), null, 'ttl 0 keeps the entry’s own lifetime');
+      },
+    ),
+
     storeCase('cacheEntries expire after their ttl, set or replaced', async (store) => {
       const entries = store.cacheEntries;
       if (!entries) return;
