@@ -481,6 +481,17 @@ describe.skipIf(shared !== null)(
           const cart = (await via(i, '/get?key=cart')).json<{ out: string[] }>().out;
           expect([...cart].sort()).toEqual(Array.from({ length: 15 }, (_, j) => `p${j}`).sort());
         }
+        // Concurrent writes of other keys from the three processes: each sends the cache only its
+        // delta, applied over exactly the version before it; patches that land out of order remove
+        // the entry instead. Either way every key is read back on every process.
+        await Promise.all(
+          Array.from({ length: 15 }, (_, i) => via(i, `/set?key=k${i}&value=${i}`, 'POST')),
+        );
+        for (let i = 0; i < 3; i++) {
+          for (let j = 0; j < 15; j++) {
+            expect((await via(i, `/get?key=k${j}`)).json()).toMatchObject({ out: j });
+          }
+        }
         await via(0, '/login?user=cached-multi', 'POST');
         expect((await via(1, '/get?key=n')).json()).toMatchObject({
           userId: 'cached-multi',
