@@ -5,6 +5,7 @@
  * after a newer one, after a logout, and after a reader's lease.
  */
 import { randomBytes } from 'node:crypto';
+import type { Cluster } from 'ioredis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,10 +16,11 @@ import type { CacheEntries, SessionRecord, SessionStore } from '../src/store.ts'
 import { cachedStore } from '../src/stores/cached.ts';
 import { postgresStore } from '../src/stores/postgres.ts';
 import { redisStore } from '../src/stores/redis.ts';
+import { storeConformance } from '../src/testing/index.ts';
 import { testApp } from './support/app.ts';
 import { Browser, listen } from './support/http.ts';
 import { ownRedis } from './support/own-servers.ts';
-import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
+import { DATABASE_URL, REDIS_URL, redisCluster, serviceUnavailable } from './support/services.ts';
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
 pool.on('error', () => {});
@@ -91,9 +93,11 @@ function slowAdvance(hold: Promise<void>): SessionStore {
   };
 }
 
-/** A Redis cache that counts its advances and patches; its first patch waits for `hold`. */
-function watched(hold?: Promise<void>) {
-  const store = redisStore({ client: redis, prefix });
+/** A Redis cache (by default on the single node) that counts its advances and patches; its first patch waits for `hold`. */
+function watched(
+  store: SessionStore = redisStore({ client: redis, prefix }),
+  hold?: Promise<void>,
+) {
   const entries = store.cacheEntries!;
   const calls = { advance: 0, patch: 0 };
   let first = true;
@@ -113,6 +117,57 @@ function watched(hold?: Promise<void>) {
     },
   };
   return { calls, store: { ...store, cacheEntries } as SessionStore };
+}
+
+/**
+ * 150 seeded random writes of one session through a cachedStore whose cache is `cache` (read raw
+ * through `client`): after each, the cache entry is PostgreSQL's row, at its version, and every
+ * write went to the cache as a patch.
+ */
+async function randomWrites(client: Redis | Cluster, cache: SessionStore): Promise<void> {
+  const { calls, store: watchedCache } = watched(cache);
+  const store = cachedStore({ primary: primary(), cache: watchedCache, ...quiet });
+  const plain = primary();
+  const k = key();
+  const start = Date.now();
+  await store.create(k, { ...record(start, { seed: 'x' }), userId: 'u:1', meta: { ip: '::1' } });
+  // Keys and values that look like the entry's own punctuation.
+  const keys = ['n', 'a"b', 'ü😀', '', 'x,y', '{', '\\', 'list', 'k:v'];
+  const values = [
+    1,
+    -2.5,
+    'str,with:"quotes"\nand a line',
+    [1, [2, {}]],
+    { a: { b: '}' } },
+    null,
+    true,
+    '',
+    1e21,
+    'ü😀',
+  ];
+  let seed = 7;
+  const pick = <T>(from: readonly T[]): T => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return from[seed % from.length]!;
+  };
+  for (let i = 0; i < 150; i++) {
+    const now = start + i;
+    const set: Record<string, SessionRecord['data'][string]> = {};
+    for (let j = pick([0, 1, 2, 3]); j > 0; j--) set[pick(keys)] = pick(values);
+    const unset = Array.from({ length: pick([0, 0, 1, 2]) }, () => pick(keys)).filter(
+      (u) => !(u in set),
+    );
+    const times = pick([true, false]) ? { expiresAt: now + 60_000, lastSeenAt: now } : {};
+    expect(await store.apply!(k, { set, unset, ...times }, now)).toBe(true);
+    const [{ version }] = (
+      await pool.query(`SELECT version FROM "${schema}".tessera_sessions WHERE key = $1`, [k])
+    ).rows;
+    const value = (await client.get(`${prefix}c:{${k}}`))!;
+    expect(value.startsWith(`V${version}:`), `write ${i}: ${value}`).toBe(true);
+    expect(entryRecord(value), `write ${i}`).toEqual(await plain.get(k, now));
+  }
+  expect(calls).toEqual({ advance: 0, patch: 150 });
+  expect((await store.get(k, start))?.userId).toBe('u:1'); // a hit, from the patched entry
 }
 
 describe.skipIf(unavailable !== null)('postgresStore versions', () => {
@@ -266,49 +321,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
   });
 
   it('apply sends the cache the delta, not the record: after each of 150 random writes the entry is PostgreSQL’s row, at its version', async () => {
-    const { calls, store: watchedCache } = watched();
-    const store = cachedStore({ primary: primary(), cache: watchedCache, ...quiet });
-    const plain = primary();
-    const k = key();
-    const start = Date.now();
-    await store.create(k, { ...record(start, { seed: 'x' }), userId: 'u:1', meta: { ip: '::1' } });
-    // Keys and values that look like the entry's own punctuation.
-    const keys = ['n', 'a"b', 'ü😀', '', 'x,y', '{', '\\', 'list', 'k:v'];
-    const values = [
-      1,
-      -2.5,
-      'str,with:"quotes"\nand a line',
-      [1, [2, {}]],
-      { a: { b: '}' } },
-      null,
-      true,
-      '',
-      1e21,
-      'ü😀',
-    ];
-    let seed = 7;
-    const pick = <T>(from: readonly T[]): T => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return from[seed % from.length]!;
-    };
-    for (let i = 0; i < 150; i++) {
-      const now = start + i;
-      const set: Record<string, SessionRecord['data'][string]> = {};
-      for (let j = pick([0, 1, 2, 3]); j > 0; j--) set[pick(keys)] = pick(values);
-      const unset = Array.from({ length: pick([0, 0, 1, 2]) }, () => pick(keys)).filter(
-        (u) => !(u in set),
-      );
-      const times = pick([true, false]) ? { expiresAt: now + 60_000, lastSeenAt: now } : {};
-      expect(await store.apply!(k, { set, unset, ...times }, now)).toBe(true);
-      const [{ version }] = (
-        await pool.query(`SELECT version FROM "${schema}".tessera_sessions WHERE key = $1`, [k])
-      ).rows;
-      const value = (await entry(k))!;
-      expect(value.startsWith(`V${version}:`), `write ${i}: ${value}`).toBe(true);
-      expect(entryRecord(value), `write ${i}`).toEqual(await plain.get(k, now));
-    }
-    expect(calls).toEqual({ advance: 0, patch: 150 });
-    expect((await store.get(k, start))?.userId).toBe('u:1'); // a hit, from the patched entry
+    await randomWrites(redis, redisStore({ client: redis, prefix }));
   });
 
   it('a delta with atomic operations sends the record instead: the cache never does the arithmetic', async () => {
@@ -327,7 +340,11 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const k = key();
     const now = Date.now();
     const held = gate();
-    const slow = cachedStore({ primary: primary(), cache: watched(held.wait).store, ...quiet });
+    const slow = cachedStore({
+      primary: primary(),
+      cache: watched(undefined, held.wait).store,
+      ...quiet,
+    });
     const fast = cachedStore({ primary: primary(), cache: cache(), ...quiet });
     await fast.create(k, record(now, { n: 0 }));
     const first = slow.apply!(k, { set: { n: 1 } }, now); // lands on PostgreSQL, its patch held
@@ -344,7 +361,11 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const k = key();
     const now = Date.now();
     const held = gate();
-    const slow = cachedStore({ primary: primary(), cache: watched(held.wait).store, ...quiet });
+    const slow = cachedStore({
+      primary: primary(),
+      cache: watched(undefined, held.wait).store,
+      ...quiet,
+    });
     const other = cachedStore({ primary: primary(), cache: cache(), ...quiet });
     await other.create(k, record(now, { user: 'ada' }));
     const writing = slow.apply!(k, { set: { seen: true } }, now);
@@ -434,3 +455,32 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     }
   }, 60_000);
 });
+
+const { cluster, unavailable: clusterUnavailable } = await redisCluster();
+afterAll(async () => {
+  if (clusterUnavailable === null) {
+    for (const node of cluster.nodes('master')) {
+      const keys = await node.keys(`${prefix}*`).catch(() => [] as string[]);
+      for (const k of keys) await cluster.del(k).catch(() => {});
+    }
+  }
+  cluster.disconnect();
+});
+
+describe.skipIf(unavailable !== null || clusterUnavailable !== null)(
+  'cachedStore: PostgreSQL behind a Redis Cluster cache (each entry in a slot of its own)',
+  () => {
+    const onCluster = () =>
+      cachedStore({ primary: primary(), cache: redisStore({ client: cluster, prefix }), ...quiet });
+
+    describe('conformance', () => {
+      for (const c of storeConformance({ makeStore: onCluster, disposeStore: async () => {} })) {
+        it(c.name, c.run);
+      }
+    });
+
+    it('apply sends the cache the delta: after each of 150 random writes the entry is PostgreSQL’s row, at its version', async () => {
+      await randomWrites(cluster, redisStore({ client: cluster, prefix }));
+    });
+  },
+);

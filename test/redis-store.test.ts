@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { SessionRecord } from '../src/store.ts';
 import { redisStore } from '../src/stores/redis.ts';
 import { storeConformance } from '../src/testing/index.ts';
-import { REDIS_URL, serviceUnavailable } from './support/services.ts';
+import { REDIS_URL, redisCluster, serviceUnavailable } from './support/services.ts';
 
 const prefix = `tessera-test-${randomBytes(4).toString('hex')}:`;
 const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -456,29 +456,7 @@ describe.skipIf(unavailable !== null)('redisStore when Redis stops and comes bac
   });
 });
 
-// Every node as a startup node: another test file's failover test may be restarting one of them.
-const cluster = new Cluster(
-  [7001, 7002, 7003, 7004, 7005, 7006].map((port) => ({ host: '127.0.0.1', port })),
-  {
-    lazyConnect: true,
-    redisOptions: { maxRetriesPerRequest: 1 },
-  },
-);
-cluster.on('error', () => {});
-const clusterUnavailable = await serviceUnavailable(
-  'Redis Cluster (scripts/redis-cluster.sh start)',
-  async () => {
-    await cluster.connect();
-    // A failover elsewhere (another test file) leaves the state not ok for a few seconds.
-    for (let i = 0; ; i++) {
-      const info = await cluster.cluster('INFO');
-      if (String(info).includes('cluster_state:ok')) return;
-      if (i >= 40) throw new Error('cluster_state is not ok');
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  },
-  15_000,
-);
+const { cluster, unavailable: clusterUnavailable } = await redisCluster();
 afterAll(async () => {
   if (!clusterUnavailable) {
     const masters = cluster.nodes('master');

@@ -3,6 +3,8 @@
  * skips its suite with the reason printed; under CI (`CI=true`) it fails the run instead, so a
  * green CI always means the suite ran against the real thing.
  */
+import { Cluster } from 'ioredis';
+
 export const isCI = process.env.CI === 'true' || process.env.CI === '1';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,4 +38,32 @@ export async function serviceUnavailable(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A client of the project's own Redis Cluster (scripts/redis-cluster.sh: 3 masters, 3 replicas on
+ * 7001–7006), and why it is unavailable (`null`: connected, and its state is ok). Every node is a
+ * startup node: another test file's failover test may be restarting one of them.
+ */
+export async function redisCluster(): Promise<{ cluster: Cluster; unavailable: string | null }> {
+  const cluster = new Cluster(
+    [7001, 7002, 7003, 7004, 7005, 7006].map((port) => ({ host: '127.0.0.1', port })),
+    { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } },
+  );
+  cluster.on('error', () => {});
+  const unavailable = await serviceUnavailable(
+    'Redis Cluster (scripts/redis-cluster.sh start)',
+    async () => {
+      await cluster.connect();
+      // A failover elsewhere (another test file) leaves the state not ok for a few seconds.
+      for (let i = 0; ; i++) {
+        const info = await cluster.cluster('INFO');
+        if (String(info).includes('cluster_state:ok')) return;
+        if (i >= 40) throw new Error('cluster_state is not ok');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    15_000,
+  );
+  return { cluster, unavailable };
 }
