@@ -16,6 +16,7 @@ import type { CacheEntries, SessionRecord, SessionStore } from '../src/store.ts'
 import { cachedStore } from '../src/stores/cached.ts';
 import { postgresStore } from '../src/stores/postgres.ts';
 import { redisStore } from '../src/stores/redis.ts';
+import { recordAt } from '../src/testing/helpers.ts';
 import { storeConformance } from '../src/testing/index.ts';
 import { testApp } from './support/app.ts';
 import { Browser, listen } from './support/http.ts';
@@ -43,15 +44,6 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-const record = (now: number, data: SessionRecord['data'] = {}): SessionRecord => ({
-  data,
-  userId: null,
-  createdAt: now,
-  lastSeenAt: now,
-  expiresAt: now + 60_000,
-  absoluteExpiresAt: now + 600_000,
-  meta: {},
-});
 const key = () => randomBytes(32).toString('base64url');
 const quiet = { log: () => {} };
 const primary = (table = 'tessera_sessions') =>
@@ -60,7 +52,7 @@ const primary = (table = 'tessera_sessions') =>
 async function createAndGet(store: SessionStore): Promise<SessionRecord> {
   const k = key();
   const now = Date.now();
-  await store.create(k, record(now));
+  await store.create(k, recordAt(now));
   return (await store.get(k, now))!;
 }
 /** The raw cache entry of `k`. */
@@ -73,46 +65,28 @@ function gate() {
   return { wait, open };
 }
 
-/** A Redis cache whose next `advance` waits for `hold` (the write-through of a slow process). */
-function slowAdvance(hold: Promise<void>): SessionStore {
-  const store = redisStore({ client: redis, prefix });
-  const entries = store.cacheEntries;
-  let first = true;
-  return {
-    ...store,
-    cacheEntries: {
-      ...entries,
-      async advance(k, version, value, ttl) {
-        if (first) {
-          first = false;
-          await hold;
-        }
-        return entries.advance!(k, version, value, ttl);
-      },
-    },
-  };
-}
-
-/** A Redis cache (by default on the single node) that counts its advances and patches; its first patch waits for `hold`. */
+/**
+ * A Redis cache (by default on the single node) that counts its advances and patches; with
+ * `hold`, the first call of that kind waits for `hold.until` (the cache write of a slow process).
+ */
 function watched(
   store: SessionStore = redisStore({ client: redis, prefix }),
-  hold?: Promise<void>,
+  hold?: { readonly call: 'advance' | 'patch'; readonly until: Promise<void> },
 ) {
   const entries = store.cacheEntries!;
   const calls = { advance: 0, patch: 0 };
-  let first = true;
+  const held = async (call: 'advance' | 'patch') => {
+    calls[call]++;
+    if (hold?.call === call && calls[call] === 1) await hold.until;
+  };
   const cacheEntries: CacheEntries = {
     ...entries,
-    advance(k, version, value, ttl) {
-      calls.advance++;
+    async advance(k, version, value, ttl) {
+      await held('advance');
       return entries.advance!(k, version, value, ttl);
     },
     async patch(k, version, change, ttl) {
-      calls.patch++;
-      if (hold && first) {
-        first = false;
-        await hold;
-      }
+      await held('patch');
       return entries.patch!(k, version, change, ttl);
     },
   };
@@ -130,7 +104,7 @@ async function randomWrites(client: Redis | Cluster, cache: SessionStore): Promi
   const plain = primary();
   const k = key();
   const start = Date.now();
-  await store.create(k, { ...record(start, { seed: 'x' }), userId: 'u:1', meta: { ip: '::1' } });
+  await store.create(k, { ...recordAt(start, { seed: 'x' }), userId: 'u:1', meta: { ip: '::1' } });
   // Keys and values that look like the entry's own punctuation.
   const keys = ['n', 'a"b', 'ü😀', '', 'x,y', '{', '\\', 'list', 'k:v'];
   const values = [
@@ -177,7 +151,7 @@ describe.skipIf(unavailable !== null)('postgresStore versions', () => {
     expect(useVersions(store)).toBeDefined();
     const k = key();
     const now = Date.now();
-    const created = record(now, { c: 0 });
+    const created = recordAt(now, { c: 0 });
     await store.create(k, created);
     expect(versionOf(created)).toBe(0);
     expect(versionOf((await store.get(k, now))!)).toBe(0);
@@ -197,7 +171,7 @@ describe.skipIf(unavailable !== null)('postgresStore versions', () => {
     expect(new Set(after.map((r) => versionOf(r!))).size).toBe(20);
     expect(versionOf((await store.get(k, now))!)).toBe(23);
     // A create over the key (a reused key) goes on from the row it replaces.
-    const again = record(now, { fresh: true });
+    const again = recordAt(now, { fresh: true });
     await store.create(k, again);
     expect(versionOf(again)).toBe(24);
     const moved = key();
@@ -212,7 +186,7 @@ describe.skipIf(unavailable !== null)('postgresStore versions', () => {
     const now = Date.now();
     const k = key();
     const first = primary(table);
-    await first.create(k, record(now, { old: true }));
+    await first.create(k, recordAt(now, { old: true }));
     await first.close();
     await pool.query(`ALTER TABLE "${schema}"."${table}" DROP COLUMN version`);
     await pool.query(`UPDATE "${schema}".tessera_schema SET version = 2 WHERE name = $1`, [table]);
@@ -234,7 +208,7 @@ describe.skipIf(unavailable !== null)('postgresStore versions', () => {
 describe.skipIf(unavailable !== null)('postgresStore schema 3 on a table made by hand', () => {
   it('without the version column (createTable: false), each call fails with the ALTER TABLE that fixes it', async () => {
     const table = `by_hand_${randomBytes(3).toString('hex')}`;
-    await primary(table).create(key(), record(Date.now())); // creates the table
+    await primary(table).create(key(), recordAt(Date.now())); // creates the table
     await pool.query(`ALTER TABLE "${schema}"."${table}" DROP COLUMN version`);
     const store = postgresStore({ pool, schema, table, createTable: false, sweepInterval: 0 });
     await expect(store.get(key(), Date.now())).rejects.toMatchObject({
@@ -258,7 +232,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const store = cachedStore({ primary: primary(), cache: cache(), ...quiet });
     const k = key();
     const now = Date.now();
-    await store.create(k, record(now, { v: 1 }));
+    await store.create(k, recordAt(now, { v: 1 }));
     expect(await entry(k)).toMatch(/^V0:/);
     await store.update(k, { set: { v: 2 } }, now);
     expect(await entry(k)).toMatch(/^V1:.*"v":2/s);
@@ -275,7 +249,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const store = cachedStore({ primary: primary(), cache: cache(), ...quiet });
     const k = key();
     const now = Date.now();
-    await store.create(k, record(now, { cart: [] }));
+    await store.create(k, recordAt(now, { cart: [] }));
     const written = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         store.update(k, { ops: [{ op: 'push', key: 'cart', values: [i] }] }, now),
@@ -292,9 +266,13 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const k = key();
     const now = Date.now();
     const held = gate();
-    const slow = cachedStore({ primary: primary(), cache: slowAdvance(held.wait), ...quiet });
+    const slow = cachedStore({
+      primary: primary(),
+      cache: watched(undefined, { call: 'advance', until: held.wait }).store,
+      ...quiet,
+    });
     const fast = cachedStore({ primary: primary(), cache: cache(), ...quiet });
-    await fast.create(k, record(now, { n: 0 }));
+    await fast.create(k, recordAt(now, { n: 0 }));
     const first = slow.update(k, { set: { n: 1 } }, now); // lands on PostgreSQL, its fill held
     await new Promise((r) => setTimeout(r, 50));
     expect((await fast.update(k, { set: { n: 2 } }, now))?.data).toEqual({ n: 2 });
@@ -308,9 +286,13 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const k = key();
     const now = Date.now();
     const held = gate();
-    const slow = cachedStore({ primary: primary(), cache: slowAdvance(held.wait), ...quiet });
+    const slow = cachedStore({
+      primary: primary(),
+      cache: watched(undefined, { call: 'advance', until: held.wait }).store,
+      ...quiet,
+    });
     const other = cachedStore({ primary: primary(), cache: cache(), ...quiet });
-    await other.create(k, record(now, { user: 'ada' }));
+    await other.create(k, recordAt(now, { user: 'ada' }));
     const writing = slow.update(k, { set: { seen: true } }, now);
     await new Promise((r) => setTimeout(r, 50));
     expect(await other.destroy(k)).toBe(true);
@@ -329,7 +311,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const store = cachedStore({ primary: primary(), cache: watchedCache, ...quiet });
     const k = key();
     const now = Date.now();
-    await store.create(k, record(now, { likes: 0.1 }));
+    await store.create(k, recordAt(now, { likes: 0.1 }));
     const op = { op: 'increment', key: 'likes', by: 0.2 } as const;
     expect(await store.apply!(k, { ops: [op], set: { at: 1 } }, now)).toBe(true);
     expect(calls).toEqual({ advance: 1, patch: 0 });
@@ -342,11 +324,11 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const held = gate();
     const slow = cachedStore({
       primary: primary(),
-      cache: watched(undefined, held.wait).store,
+      cache: watched(undefined, { call: 'patch', until: held.wait }).store,
       ...quiet,
     });
     const fast = cachedStore({ primary: primary(), cache: cache(), ...quiet });
-    await fast.create(k, record(now, { n: 0 }));
+    await fast.create(k, recordAt(now, { n: 0 }));
     const first = slow.apply!(k, { set: { n: 1 } }, now); // lands on PostgreSQL, its patch held
     await new Promise((r) => setTimeout(r, 50));
     expect(await fast.apply!(k, { set: { n: 2 } }, now)).toBe(true);
@@ -363,11 +345,11 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const held = gate();
     const slow = cachedStore({
       primary: primary(),
-      cache: watched(undefined, held.wait).store,
+      cache: watched(undefined, { call: 'patch', until: held.wait }).store,
       ...quiet,
     });
     const other = cachedStore({ primary: primary(), cache: cache(), ...quiet });
-    await other.create(k, record(now, { user: 'ada' }));
+    await other.create(k, recordAt(now, { user: 'ada' }));
     const writing = slow.apply!(k, { set: { seen: true } }, now);
     await new Promise((r) => setTimeout(r, 50));
     expect(await other.destroy(k)).toBe(true);
@@ -381,7 +363,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
     const k = key();
     const now = Date.now();
     const writer = cachedStore({ primary: primary(), cache: cache(), ...quiet });
-    await writer.create(k, record(now, { v: 'old' }));
+    await writer.create(k, recordAt(now, { v: 'old' }));
     await redis.del(`${prefix}c:{${k}}`); // evicted
     const base = primary();
     const readDone = gate();
