@@ -18,8 +18,8 @@ import { sqliteStore } from '../src/stores/sqlite.ts';
 import { storeConformance } from '../src/testing/index.ts';
 import { testApp } from './support/app.ts';
 import { startAppProcess } from './support/app-process.ts';
+import { cacheOutageServer } from './support/cache-outage.ts';
 import { Browser, listen } from './support/http.ts';
-import { ownRedis } from './support/own-servers.ts';
 import { DATABASE_URL, REDIS_URL, serviceUnavailable } from './support/services.ts';
 import { counted } from './support/stores.ts';
 
@@ -382,21 +382,9 @@ describe('cachedStore: SQLite behind a per-process memoryStore', () => {
 
 describe.skipIf(noPostgres !== null)('cachedStore outages, through a real HTTP server', () => {
   it('the cache stops: requests are served from the primary, one log line, stale entries are never served after, the cache refills', async () => {
-    const own = await ownRedis();
-    const client = new Redis(own.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-    client.on('error', () => {});
-    const lines: string[] = [];
     const primary = counted(postgresStore({ pool, schema, sweepInterval: 0 }));
-    const store = cachedStore({
-      primary,
-      cache: redisStore({ client, commandTimeout: 500 }),
-      retryAfter: 200,
-      log: (line) => lines.push(line),
-    });
-    const sessions = createSessions({ secrets: ['c'.repeat(32)], store });
-    const server = await listen(testApp(sessions as never));
+    const { own, client, lines, store, visitor, close } = await cacheOutageServer(primary, 'c');
     try {
-      const visitor = new Browser(server.url);
       expect((await visitor.post('/set?key=v&value=1')).status).toBe(200);
       expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 1 }); // cached
       await own.stop(); // saves its data: the entry holding v=1 comes back with the server
@@ -420,9 +408,7 @@ describe.skipIf(noPostgres !== null)('cachedStore outages, through a real HTTP s
       expect(primary.calls['get'] ?? 0).toBe(0); // refilled: served from the cache again
       expect(lines).toHaveLength(1);
     } finally {
-      await server.close();
-      client.disconnect();
-      await own.destroy();
+      await close();
     }
   }, 60_000);
 

@@ -11,16 +11,13 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entryRecord } from '../src/lib/cache-sides.ts';
 import { useVersions, versionOf } from '../src/lib/record-version.ts';
-import { createSessions } from '../src/lifecycle/sessions.ts';
 import type { CacheEntries, SessionRecord, SessionStore } from '../src/store.ts';
 import { cachedStore } from '../src/stores/cached.ts';
 import { postgresStore } from '../src/stores/postgres.ts';
 import { redisStore } from '../src/stores/redis.ts';
 import { recordAt } from '../src/testing/helpers.ts';
 import { storeConformance } from '../src/testing/index.ts';
-import { testApp } from './support/app.ts';
-import { Browser, listen } from './support/http.ts';
-import { ownRedis } from './support/own-servers.ts';
+import { cacheOutageServer } from './support/cache-outage.ts';
 import { DATABASE_URL, REDIS_URL, redisCluster, serviceUnavailable } from './support/services.ts';
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
@@ -393,20 +390,8 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
   });
 
   it('the cache stops under a real HTTP server: writes while it is down are never undone by what it kept, and it refills', async () => {
-    const own = await ownRedis();
-    const client = new Redis(own.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-    client.on('error', () => {});
-    const lines: string[] = [];
-    const store = cachedStore({
-      primary: primary(),
-      cache: redisStore({ client, commandTimeout: 500 }),
-      retryAfter: 200,
-      log: (line) => lines.push(line),
-    });
-    const sessions = createSessions({ secrets: ['v'.repeat(32)], store });
-    const server = await listen(testApp(sessions as never));
+    const { own, client, lines, store, visitor, close } = await cacheOutageServer(primary(), 'v');
     try {
-      const visitor = new Browser(server.url);
       expect((await visitor.post('/set?key=v&value=1')).status).toBe(200);
       expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 1 });
       const [name] = await client.keys('*c:{*}'); // the entry: <prefix>c:{<hashed token>}
@@ -431,9 +416,7 @@ describe.skipIf(unavailable !== null)('cachedStore: writes ordered by PostgreSQL
       expect((await visitor.get('/get?key=v')).json()).toMatchObject({ out: 4 });
       expect(lines).toHaveLength(1);
     } finally {
-      await server.close();
-      client.disconnect();
-      await own.destroy();
+      await close();
     }
   }, 60_000);
 });
